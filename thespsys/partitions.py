@@ -1,0 +1,53 @@
+"""Slices and partitions of an application's notification log.
+
+Every stored event falls into one of ``SLICE_COUNT`` slices by a stable hash of
+its originator id (CRC-32: the same in every process and on every machine,
+unlike Python's salted ``hash``). Pipeline ``k`` of ``N`` owns the contiguous
+slice range ``Partition(k, N).slices``, so all events of one aggregate are
+processed by one pipeline, in order, and N pipelines never overlap.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from uuid import UUID
+
+SLICE_COUNT = 1024
+
+
+def slice_of(originator_id: UUID | str) -> int:
+    """The slice (0..SLICE_COUNT-1) that events of this originator fall into."""
+    key = originator_id.bytes if isinstance(originator_id, UUID) else (
+        str(originator_id).encode("utf-8")
+    )
+    return zlib.crc32(key) % SLICE_COUNT
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    """Partition ``index`` of ``count`` equal shares of the slices."""
+
+    index: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.count <= SLICE_COUNT:
+            msg = f"partition count must be 1..{SLICE_COUNT}, not {self.count}"
+            raise ValueError(msg)
+        if not 0 <= self.index < self.count:
+            msg = f"partition index must be 0..{self.count - 1}, not {self.index}"
+            raise ValueError(msg)
+
+    @property
+    def slices(self) -> range:
+        first = self.index * SLICE_COUNT // self.count
+        stop = (self.index + 1) * SLICE_COUNT // self.count
+        return range(first, stop)
+
+    @property
+    def is_whole(self) -> bool:
+        return self.count == 1
+
+    def __str__(self) -> str:
+        return f"{self.index + 1}/{self.count}"
