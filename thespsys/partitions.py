@@ -51,3 +51,12 @@ class Partition:
 
     def __str__(self) -> str:
         return f"{self.index + 1}/{self.count}"
+
+
+def tracking_name(leader_name: str, partition: Partition) -> str:
+    """The tracking record name of ``leader_name`` as followed by one pipeline.
+
+    With a single pipeline it is the leader's own name, as eventsourcing's own
+    runners write it, so a system can move between runners.
+    """
+    return leader_name if partition.is_whole else f"{leader_name}@{partition}"

@@ -1,0 +1,1 @@
+"""Thespian actors: thin dispatchers around the plain objects that do the work."""

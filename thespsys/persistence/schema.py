@@ -1,0 +1,131 @@
+"""Table definitions, and creating them safely when many processes start at once.
+
+Stored events: ``id`` (the notification id; an identity column on PostgreSQL,
+``INTEGER PRIMARY KEY AUTOINCREMENT`` on SQLite so ids are never reused),
+``originator_id`` (text), ``originator_version``, ``topic``, ``state`` and
+``slice`` (see ``thespsys.partitions``), unique on (originator_id,
+originator_version), indexed on (slice, id) for partitioned readers.
+Snapshots and other aggregate-only tables have no id or slice. Tracking: one
+row per upstream application.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    text,
+)
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from thespsys.persistence.datastore import Datastore
+from thespsys.persistence.naming import advisory_lock_key, safe_identifier
+
+logger = logging.getLogger(__name__)
+
+
+def events_table(name: str) -> Table:
+    """An application's stored events, with notification ids and slices."""
+    return Table(
+        name,
+        MetaData(),
+        Column(
+            "id",
+            BigInteger().with_variant(Integer(), "sqlite"),
+            Identity(),
+            primary_key=True,
+        ),
+        Column("originator_id", Text, nullable=False),
+        Column("originator_version", BigInteger, nullable=False),
+        Column("topic", Text, nullable=False),
+        Column("state", LargeBinary, nullable=False),
+        Column("slice", SmallInteger, nullable=False),
+        PrimaryKeyConstraint("id", name=safe_identifier(name, "_pkey")),
+        UniqueConstraint(
+            "originator_id",
+            "originator_version",
+            name=safe_identifier(name, "_version_key"),
+        ),
+        Index(safe_identifier(name, "_slice_id_idx"), "slice", "id"),
+        sqlite_autoincrement=True,
+    )
+
+
+def snapshots_table(name: str) -> Table:
+    """An aggregate recorder's table (snapshots): no notification ids."""
+    return Table(
+        name,
+        MetaData(),
+        Column("originator_id", Text, nullable=False),
+        Column("originator_version", BigInteger, nullable=False),
+        Column("topic", Text, nullable=False),
+        Column("state", LargeBinary, nullable=False),
+        PrimaryKeyConstraint(
+            "originator_id",
+            "originator_version",
+            name=safe_identifier(name, "_pkey"),
+        ),
+    )
+
+
+def tracking_table(name: str) -> Table:
+    """The last processed notification id of each upstream application."""
+    return Table(
+        name,
+        MetaData(),
+        Column("application_name", Text, nullable=False),
+        Column("notification_id", BigInteger, nullable=False),
+        PrimaryKeyConstraint("application_name", name=safe_identifier(name, "_pkey")),
+    )
+
+
+_EXISTING_RELATIONS = text(
+    "SELECT c.relname FROM pg_catalog.pg_class c"
+    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname = current_schema() AND c.relname IN :names"
+).bindparams(bindparam("names", expanding=True))
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def create_tables(datastore: Datastore, tables: Sequence[Table]) -> None:
+    """Create ``tables`` and their indexes if missing; idempotent and race-safe.
+
+    PostgreSQL: ``CREATE ... IF NOT EXISTS`` alone can still fail when two
+    sessions create the same table at once (duplicate catalog rows), so the
+    DDL runs under transaction-scoped advisory locks keyed by table name. When
+    everything exists already nothing is locked, so starting an application
+    never waits for the writers of a live one. SQLite: the DDL runs in a
+    ``BEGIN IMMEDIATE`` transaction, which serialises it.
+    """
+    names = [t.name for t in tables] + [i.name for t in tables for i in t.indexes]
+    if datastore.is_postgres:
+        with datastore.read() as connection:
+            existing = set(
+                connection.execute(_EXISTING_RELATIONS, {"names": names}).scalars()
+            )
+        if existing.issuperset(names):
+            return
+    with datastore.write() as connection:
+        if datastore.is_postgres:
+            for key in sorted({advisory_lock_key(t.name) for t in tables}):
+                connection.execute(_ADVISORY_LOCK, {"key": key})
+        for table in tables:
+            connection.execute(CreateTable(table, if_not_exists=True))
+            for index in sorted(table.indexes, key=lambda i: str(i.name)):
+                connection.execute(CreateIndex(index, if_not_exists=True))
+    logger.debug("ensured tables %s", ", ".join(t.name for t in tables))

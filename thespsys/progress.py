@@ -1,0 +1,114 @@
+"""How far each follower has got: tracking positions against leaders' heads.
+
+A follower in pipeline k has caught up with a leader when its tracking position
+for that leader has reached the leader's newest notification in partition k
+(among the follower's topics, if it filters by topic). ``wait_until_caught_up``
+accepts a pass only if no leader recorded anything while it was being made, so
+a cycle cannot look caught up half-way through a round trip.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import ApplicationRecorder, ProcessRecorder
+from eventsourcing.system import Follower, System
+
+from thespsys.errors import ThespsysError
+from thespsys.partitions import Partition, tracking_name
+
+
+@dataclass(frozen=True, slots=True)
+class Lag:
+    follower: str
+    leader: str
+    pipeline_id: int
+    partition: Partition
+    position: int | None
+    head: int | None
+
+    @property
+    def behind(self) -> int:
+        return (self.head or 0) - (self.position or 0)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.follower} (pipeline {self.pipeline_id}, partition "
+            f"{self.partition}) is {self.behind} notification ids behind "
+            f"{self.leader}: at {self.position}, {self.leader} at {self.head}"
+        )
+
+
+class CatchUpTimeoutError(ThespsysError, TimeoutError):
+    """Followers were still behind at the deadline; ``lags`` says which."""
+
+    def __init__(self, timeout: float, lags: Sequence[Lag]) -> None:
+        details = "; ".join(str(lag) for lag in lags)
+        super().__init__(f"not caught up after {timeout:g} s: {details}")
+        self.lags = tuple(lags)
+
+
+def _head(
+    recorder: ApplicationRecorder, partition: Partition, topics: Sequence[str]
+) -> int | None:
+    if partition.is_whole and not topics:
+        return recorder.max_notification_id()
+    return recorder.max_notification_id(  # type: ignore[call-arg]
+        slices=partition.slices, topics=tuple(topics)
+    )
+
+
+def measure_lags(
+    system: System,
+    apps: Mapping[str, Application[Any]],
+    pipeline_ids: Sequence[int],
+) -> list[Lag]:
+    lags = []
+    for follower_name in system.followers:
+        follower = apps[follower_name]
+        assert isinstance(follower, Follower)
+        recorder = follower.recorder
+        assert isinstance(recorder, ProcessRecorder)
+        for index, pipeline_id in enumerate(pipeline_ids):
+            partition = Partition(index, len(pipeline_ids))
+            for leader_name in system.follows[follower_name]:
+                leader_recorder = apps[leader_name].recorder
+                lags.append(
+                    Lag(
+                        follower=follower_name,
+                        leader=leader_name,
+                        pipeline_id=pipeline_id,
+                        partition=partition,
+                        position=recorder.max_tracking_id(
+                            tracking_name(leader_name, partition)
+                        ),
+                        head=_head(leader_recorder, partition, follower.topics),
+                    )
+                )
+    return lags
+
+
+def _heads(system: System, apps: Mapping[str, Application[Any]]) -> dict[str, Any]:
+    return {name: apps[name].recorder.max_notification_id() for name in system.leaders}
+
+
+def wait_until_caught_up(
+    system: System,
+    apps: Mapping[str, Application[Any]],
+    pipeline_ids: Sequence[int],
+    timeout: float,
+    interval: float = 0.01,
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        heads_before = _heads(system, apps)
+        behind = [lag for lag in measure_lags(system, apps, pipeline_ids) if lag.behind > 0]
+        if not behind and _heads(system, apps) == heads_before:
+            return
+        if time.monotonic() >= deadline:
+            raise CatchUpTimeoutError(timeout, behind)
+        time.sleep(interval)

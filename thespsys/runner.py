@@ -1,0 +1,169 @@
+"""ThespianRunner: an eventsourcing System run by a Thespian actor system.
+
+The user's process holds ordinary application objects on the shared database
+(``get()``); commands on leaders there prompt the actors. The actor system
+(SystemActor -> PipelineActor per pipeline id -> ProcessMaster/ProcessSlave per
+follower application) does all following and processing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from eventsourcing.application import Application
+from eventsourcing.system import Leader, Runner, System
+
+from thespsys.actors.system import GLOBAL_NAME, SystemActor
+from thespsys.errors import ThespsysError
+from thespsys.messages import (
+    StartSystemFailure,
+    StartSystemRequest,
+    StartSystemResponse,
+    StopRequest,
+)
+from thespsys.progress import Lag, measure_lags, wait_until_caught_up
+from thespsys.prompting import PromptForwarder
+from thespsys.settings import RunnerSettings
+from thespsys.system_spec import Pipe, SystemSpec, as_system, system_topic_check
+from thespsys.thespian_adapter import ActorSystemHandle, end_process_group, listen_on
+
+log = logging.getLogger(__name__)
+
+TApplication = TypeVar("TApplication", bound=Application[Any])
+
+
+class RunnerStartError(ThespsysError):
+    """The actor system did not come up; the cause is attached."""
+
+
+class RunnerNotStartedError(ThespsysError):
+    """The runner must be started first."""
+
+
+class ThespianRunner(Runner[Any]):
+    """Runs ``system`` on Thespian, one pipeline per id in ``pipeline_ids``."""
+
+    def __init__(
+        self,
+        system: System | Pipe | Iterable[Pipe],
+        env: Mapping[str, str] | None = None,
+        *,
+        pipeline_ids: Iterable[int] = (0,),
+        settings: RunnerSettings | None = None,
+    ) -> None:
+        super().__init__(as_system(system), dict(env) if env is not None else None)
+        self.pipeline_ids = tuple(pipeline_ids)
+        if not self.pipeline_ids or len(set(self.pipeline_ids)) != len(self.pipeline_ids):
+            msg = f"pipeline_ids must be distinct and not empty: {self.pipeline_ids}"
+            raise ValueError(msg)
+        self.settings = settings or RunnerSettings()
+        self.apps: dict[str, Application[Any]] = {}
+        self.pgid: int | None = None
+        self._actor_system: ActorSystemHandle | None = None
+        self._system_actor: Any = None
+        self._prompts: PromptForwarder | None = None
+
+    @property
+    def admin_port(self) -> int | None:
+        return self._actor_system.port if self._actor_system else None
+
+    def start(self) -> None:
+        super().start()
+        system_topic_check(self.system)
+        try:
+            self._construct_local_apps()
+            self._start_actors()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _construct_local_apps(self) -> None:
+        # Constructing them here also creates any missing tables, once, before
+        # the actors start.
+        env = self.env
+        for name in self.system.followers:
+            self.apps[name] = self.system.follower_cls(name)(env=env)
+        for name in self.system.leaders_only:
+            self.apps[name] = self.system.leader_cls(name)(env=env)
+        for name in self.system.singles:
+            self.apps[name] = self.system.get_app_cls(name)(env=env)
+
+    def _start_actors(self) -> None:
+        settings = self.settings
+        listen_on(all_interfaces=settings.bind_all_interfaces)
+        self._actor_system = ActorSystemHandle.start(settings.base, settings.admin_port)
+        system_actor = self._actor_system.create_actor(SystemActor, GLOBAL_NAME)
+        self._system_actor = system_actor
+        request = StartSystemRequest(
+            spec=SystemSpec.of(self.system),
+            env=tuple(sorted((self.env or {}).items())),
+            pipeline_ids=self.pipeline_ids,
+            settings=settings,
+        )
+        try:
+            reply = self._actor_system.ask(system_actor, request, settings.start_timeout)
+        except ThespsysError as error:
+            raise RunnerStartError(f"the actor system did not start: {error}") from error
+        if isinstance(reply, StartSystemFailure):
+            raise RunnerStartError(reply.reason)
+        if not isinstance(reply, StartSystemResponse):
+            raise RunnerStartError(f"unexpected answer to start: {reply!r}")
+        if settings.base != "simpleSystemBase":
+            self.pgid = reply.pgid
+        self._prompts = PromptForwarder(self._actor_system, system_actor)
+        self._prompts.start()
+        for name in self.system.leaders:
+            leader = self.apps[name]
+            assert isinstance(leader, Leader)
+            leader.lead(self._prompts)
+
+    def get(self, cls: type[TApplication]) -> TApplication:
+        if not self.is_started:
+            raise RunnerNotStartedError("start the runner before get()")
+        app = self.apps[cls.name]
+        assert isinstance(app, cls)
+        return app
+
+    def lags(self) -> list[Lag]:
+        """Every (follower, pipeline, leader) with its position and the head."""
+        return measure_lags(self.system, self.apps, self.pipeline_ids)
+
+    def wait(self, timeout: float = 10.0) -> None:
+        """Return once every follower has caught up with its leaders, or raise
+        ``CatchUpTimeoutError`` naming who is behind and by how much."""
+        if not self.is_started:
+            raise RunnerNotStartedError("start the runner before wait()")
+        wait_until_caught_up(self.system, self.apps, self.pipeline_ids, timeout)
+
+    def stop(self) -> None:
+        if self._prompts is not None:
+            self._prompts.stop()
+            self._prompts = None
+        if self._actor_system is not None:
+            try:
+                self._stop_actors()
+                self._actor_system.shutdown()
+            finally:
+                self._actor_system = None
+                if self.pgid is not None:
+                    end_process_group(self.pgid, grace=10.0)
+        for app in self.apps.values():
+            app.close()
+        self.apps.clear()
+        self.is_started = False
+
+    close = stop
+
+    def _stop_actors(self) -> None:
+        assert self._actor_system is not None
+        if self._system_actor is None:
+            return
+        try:
+            self._actor_system.ask(
+                self._system_actor, StopRequest(), self.settings.ask_timeout
+            )
+        except ThespsysError as error:
+            log.warning("actors did not confirm the stop (%s); shutting down", error)
+        self._system_actor = None

@@ -1,0 +1,45 @@
+"""Runner settings: one frozen object, derived once, sent to every actor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from thespsys.errors import ConfigurationError
+
+BASES = ("multiprocTCPBase", "multiprocQueueBase", "simpleSystemBase")
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerSettings:
+    """How the actor system runs.
+
+    ``poll_interval``: seconds between a master's unprompted runs, so that events
+    recorded elsewhere or while a prompt was lost are still processed.
+    ``run_budget``: seconds a slave may process before it reports back, which
+    keeps actor handlers short and lets prompts flow downstream during long
+    catch-ups. ``batch_size``: notifications read per query.
+    """
+
+    base: str = "multiprocTCPBase"
+    admin_port: int | None = None
+    poll_interval: float = 1.0
+    run_budget: float = 0.5
+    batch_size: int = 100
+    start_timeout: float = 60.0
+    ask_timeout: float = 10.0
+    bind_all_interfaces: bool = False
+
+    def __post_init__(self) -> None:
+        if self.base not in BASES:
+            raise ConfigurationError(
+                "base", f"{self.base!r} is not one of {', '.join(BASES)}"
+            )
+        if self.admin_port is not None and not 0 < self.admin_port < 65536:
+            raise ConfigurationError(
+                "admin_port", f"{self.admin_port} is not a TCP port number"
+            )
+        for name in ("poll_interval", "run_budget", "start_timeout", "ask_timeout"):
+            if not getattr(self, name) > 0:
+                raise ConfigurationError(name, "must be a positive number of seconds")
+        if self.batch_size < 1:
+            raise ConfigurationError("batch_size", "must be at least 1")

@@ -1,0 +1,111 @@
+"""A System as picklable data, and pipeline expressions that build Systems.
+
+Actors receive a ``SystemSpec`` (names, application topics, edges) and rebuild
+the unmodified ``eventsourcing.system.System`` from it, so a System need not
+be a module attribute to travel to other processes.
+
+Pipeline expressions: eventsourcing 9 application classes have no ``|``
+operator of their own (``A | B`` is a ``types.UnionType``, which drops repeated
+classes and so cannot express the cycle ``A | B | A``). ``pipe(A) | B | A``
+builds the expression instead; tuples of expressions are accepted too.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.system import System
+from eventsourcing.utils import get_topic, resolve_topic
+
+
+class Pipe:
+    """A pipeline expression: ``pipe(Orders) | Reservations | Orders``."""
+
+    __slots__ = ("classes",)
+
+    def __init__(self, classes: tuple[type[Application[Any]], ...]) -> None:
+        self.classes = classes
+
+    def __or__(self, other: type[Application[Any]] | Pipe) -> Pipe:
+        if isinstance(other, Pipe):
+            return Pipe(self.classes + other.classes)
+        return Pipe((*self.classes, _application_class(other)))
+
+    def __repr__(self) -> str:
+        return " | ".join(cls.name for cls in self.classes)
+
+
+def pipe(*classes: type[Application[Any]]) -> Pipe:
+    """Start a pipeline expression with one or more application classes."""
+    return Pipe(tuple(_application_class(cls) for cls in classes))
+
+
+def _application_class(obj: object) -> type[Application[Any]]:
+    if isinstance(obj, type) and issubclass(obj, Application):
+        return obj
+    msg = f"not an eventsourcing application class: {obj!r}"
+    raise TypeError(msg)
+
+
+def as_system(definition: System | Pipe | Iterable[Pipe]) -> System:
+    """Accept a System, a pipeline expression, or a tuple of expressions."""
+    if isinstance(definition, System):
+        return definition
+    if isinstance(definition, types.UnionType):
+        msg = (
+            "'A | B' on plain classes is a typing union, which drops repeated "
+            "classes (cycles); write pipe(A) | B | A instead"
+        )
+        raise TypeError(msg)
+    if isinstance(definition, Pipe):
+        return System(pipes=[definition.classes])
+    pipes = list(definition)
+    for each in pipes:
+        if not isinstance(each, Pipe):
+            msg = f"not a pipeline expression: {each!r} (use pipe(A) | B)"
+            raise TypeError(msg)
+    return System(pipes=[each.classes for each in pipes])
+
+
+@dataclass(frozen=True, slots=True)
+class SystemSpec:
+    """What actors need to rebuild a System: topics and edges."""
+
+    nodes: tuple[tuple[str, str], ...]
+    edges: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, system: System) -> SystemSpec:
+        return cls(
+            nodes=tuple(system.nodes.items()),
+            edges=tuple(system.edges),
+        )
+
+    def to_system(self) -> System:
+        classes = {name: resolve_topic(topic) for name, topic in self.nodes}
+        pipes: list[list[type[Application[Any]]]] = [
+            [classes[leader], classes[follower]] for leader, follower in self.edges
+        ]
+        linked = {name for edge in self.edges for name in edge}
+        pipes.extend([classes[name]] for name in classes if name not in linked)
+        return System(pipes=pipes)
+
+    def topic_of(self, name: str) -> str:
+        return dict(self.nodes)[name]
+
+
+def system_topic_check(system: System) -> None:
+    """Fail early, in the caller's process, if a class cannot travel by topic."""
+    for name, topic in system.nodes.items():
+        try:
+            resolved = resolve_topic(topic)
+        except Exception as error:
+            msg = f"application {name!r} cannot be found by its topic {topic!r}"
+            raise TypeError(msg) from error
+        if get_topic(resolved) != topic:
+            msg = f"application {name!r}: topic {topic!r} is ambiguous"
+            raise TypeError(msg)

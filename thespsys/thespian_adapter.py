@@ -1,0 +1,199 @@
+"""The one typed door to Thespian's untyped, camelCase API.
+
+Also closes Thespian's widest default: every admin and actor binds its port on
+all interfaces (``''``) whatever address it advertises, and unpickles whatever
+arrives. ``listen_on()`` makes every socket created afterwards in this process
+(and in the actor processes it forks) advertise *and bind* one address,
+loopback by default. Thespian has no setting for this, hence the patch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from thespian.actors import ActorAddress, ActorSystem
+from thespian.system.transport import IPBase
+
+from thespsys.errors import ThespsysError
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = "127.0.0.1"
+
+_listen_host: str | None = None
+_original_init = IPBase.IPActorAddress.__init__
+_original_bind_args = IPBase.IPActorAddress.bindArgs
+
+
+class ActorSystemError(ThespsysError):
+    """The actor system could not be started, reached or shut down."""
+
+
+class ActorTimeoutError(ActorSystemError):
+    """An actor did not answer in time; ``request`` is what was asked."""
+
+    def __init__(self, request: object, timeout: float) -> None:
+        super().__init__(
+            f"no answer to {type(request).__name__} within {timeout:g} s"
+        )
+        self.request = request
+        self.timeout = timeout
+
+
+def _init_with_host(
+    self: Any, af: Any, socktype: Any, proto: Any, baseaddr: Any, port: Any,
+    external: Any = False,
+) -> None:
+    if external and not baseaddr and _listen_host is not None:
+        baseaddr = _listen_host
+    _original_init(self, af, socktype, proto, baseaddr, port, external)
+
+
+def _bind_advertised(self: Any) -> tuple[Any, ...]:
+    host, port = self.bindname[0], self.bindname[1]
+    if host == "" and _listen_host is not None:
+        return ((self.sockname[0], port),)
+    return (self.bindname,)
+
+
+def listen_on(host: str = LOOPBACK, *, all_interfaces: bool = False) -> None:
+    """Advertise ``host``; bind only it unless ``all_interfaces``."""
+    global _listen_host
+    _listen_host = host
+    IPBase.IPActorAddress.__init__ = _init_with_host  # type: ignore[method-assign]
+    IPBase.IPActorAddress.bindArgs = (  # type: ignore[method-assign]
+        _original_bind_args if all_interfaces else property(_bind_advertised)
+    )
+    IPBase.thisSystem.add_local_addr(host)
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def port_accepts_connections(port: int, host: str = LOOPBACK) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        return probe.connect_ex((host, port)) == 0
+
+
+def log_defs(level: int = logging.WARNING) -> dict[str, Any]:
+    """Thespian's logging: warnings and errors of actors to stderr."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"}
+        },
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "plain",
+                "level": level,
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": level},
+    }
+
+
+class ActorSystemHandle:
+    """A started (or joined) actor system, seen from outside the actors."""
+
+    def __init__(self, actor_system: ActorSystem, base: str, port: int | None):
+        self._actor_system = actor_system
+        self.base = base
+        self.port = port
+
+    @classmethod
+    def start(
+        cls, base: str, port: int | None, capabilities: dict[str, Any] | None = None
+    ) -> ActorSystemHandle:
+        all_capabilities = dict(capabilities or {})
+        if base != "simpleSystemBase":
+            port = port or free_port()
+            all_capabilities["Admin Port"] = port
+        try:
+            actor_system = ActorSystem(
+                base, all_capabilities, logDefs=log_defs(), transientUnique=True
+            )
+        except Exception as error:
+            msg = f"could not start a {base} actor system on port {port}: {error}"
+            raise ActorSystemError(msg) from error
+        return cls(actor_system, base, port)
+
+    def create_actor(self, actor_class: type, global_name: str | None = None) -> Any:
+        return self._actor_system.createActor(actor_class, globalName=global_name)
+
+    def ask(self, address: ActorAddress, request: object, timeout: float) -> Any:
+        reply = self._actor_system.ask(address, request, timeout)
+        if reply is None:
+            raise ActorTimeoutError(request, timeout)
+        return reply
+
+    def tell(self, address: ActorAddress, message: object) -> None:
+        self._actor_system.tell(address, message)
+
+    @contextmanager
+    def private(self) -> Iterator[ActorSystemHandle]:
+        """An endpoint of its own, for use by one other thread."""
+        with self._actor_system.private() as endpoint:
+            yield ActorSystemHandle(endpoint, self.base, self.port)
+
+    def shutdown(self) -> None:
+        self._actor_system.shutdown()
+
+
+def processes_in_group(pgid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command: state, ppid, pgrp, ...; zombies are gone already.
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            pids.append(int(entry.name))
+    return pids
+
+
+def wait_for(
+    condition: Callable[[], bool], timeout: float, interval: float = 0.02
+) -> bool:
+    """True as soon as ``condition()`` holds; False once ``timeout`` passed."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
+def end_process_group(pgid: int, grace: float) -> list[int]:
+    """Wait ``grace`` s for a process group to end, then SIGKILL what is left.
+
+    Returns the pids that had to be killed.
+    """
+    if pgid == os.getpgid(0):
+        return []  # Never kill our own group (simpleSystemBase runs in it).
+    if wait_for(lambda: not processes_in_group(pgid), grace):
+        return []
+    left = processes_in_group(pgid)
+    log.warning("actor processes %s outlived shutdown; killing them", left)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        return []
+    wait_for(lambda: not processes_in_group(pgid), 5.0)
+    return left
