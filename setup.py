@@ -29,7 +29,6 @@ setup(
             "eventsourcing[postgres]>=9.5.6,<9.6",
         ],
     },
-    entry_points={"console_scripts": ["thespsys=thespsys.cli:main"]},
     classifiers=[
         "Programming Language :: Python :: 3.11",
         "Typing :: Typed",

@@ -25,3 +25,9 @@ def sqlite_url(tmp_path: Path) -> str:
 def database_url(request: pytest.FixtureRequest) -> str:
     """Each test using this runs once on a SQLite file and once on PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def store_env(database_url: str) -> dict[str, str]:
+    """Settings that put every application of a system on the test database."""
+    return {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": database_url}

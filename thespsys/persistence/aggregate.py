@@ -36,9 +36,11 @@ class SQLRecorder:
 class SQLAggregateRecorder(SQLRecorder, AggregateRecorder):
     """Events of aggregates, without notification ids (used for snapshots)."""
 
+    make_table = staticmethod(snapshots_table)
+
     def __init__(self, datastore: Datastore, *, events_table_name: str) -> None:
         super().__init__(datastore)
-        self.events_table = snapshots_table(events_table_name)
+        self.events_table = self.make_table(events_table_name)
         self.tables = (self.events_table,)
         self._insert = self.events_table.insert()
         self._select_events: dict[_EventsQueryKey, Select[Any]] = {}
@@ -72,7 +74,9 @@ class SQLAggregateRecorder(SQLRecorder, AggregateRecorder):
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
         key = (gt is not None, lte is not None, desc, limit is not None)
-        statement = self._select_events.get(key) or self._build_select_events(key)
+        statement = self._select_events.get(key)
+        if statement is None:
+            statement = self._build_select_events(key)
         params: dict[str, Any] = {"originator_id": str(originator_id)}
         if gt is not None:
             params["gt"] = gt

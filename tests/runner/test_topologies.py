@@ -1,0 +1,57 @@
+"""Topic filtering, a follower of two leaders, pipeline expressions."""
+
+from __future__ import annotations
+
+import pytest
+from eventsourcing.system import System
+
+from examples.orders import Orders, Payments, Reservations
+from examples.orders import system as orders_system
+from tests.runner.apps import AmendmentTallies, Notes, OtherNotes, Tallies
+from tests.support.actors import listening_addresses, running
+from thespsys.system_spec import SystemSpec, as_system, pipe
+
+pytestmark = pytest.mark.actors
+
+
+def test_follower_topics_are_honoured(store_env: dict[str, str]) -> None:
+    system = System(pipes=[[Notes, AmendmentTallies]])
+    with running(system, store_env, pipeline_ids=range(2)) as runner:
+        notes = runner.get(Notes)
+        note_ids = [notes.write(f"note {i}") for i in range(5)]
+        notes.amend(note_ids[0], "amended")
+        notes.amend(note_ids[1], "amended")
+        runner.wait(timeout=20)
+        tallies = runner.get(AmendmentTallies)
+        assert tallies.count("Note.Amended") == 2
+        assert tallies.count("Note.Written") == 0
+
+
+def test_follower_of_two_leaders(store_env: dict[str, str]) -> None:
+    system = System(pipes=[[Notes, Tallies], [OtherNotes, Tallies]])
+    with running(system, store_env) as runner:
+        for i in range(3):
+            runner.get(Notes).write(f"note {i}")
+        runner.get(OtherNotes).write("other")
+        runner.wait(timeout=20)
+        assert runner.get(Tallies).count("Note.Written") == 4
+
+
+def test_actor_ports_listen_on_loopback_only(sqlite_url: str) -> None:
+    env = {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": sqlite_url}
+    with running(System(pipes=[[Notes, Tallies]]), env) as runner:
+        assert runner.pgid is not None
+        addresses = listening_addresses(runner.pgid)
+        assert (("127.0.0.1", runner.admin_port)) in addresses
+        assert {host for host, _ in addresses} == {"127.0.0.1"}
+
+
+def test_pipeline_expressions_build_the_same_system() -> None:
+    cycle = pipe(Orders) | Reservations | Orders | Payments | Orders
+    assert SystemSpec.of(as_system(cycle)) == SystemSpec.of(orders_system)
+    both = as_system((pipe(Notes) | Tallies, pipe(OtherNotes) | Tallies))
+    assert SystemSpec.of(both) == SystemSpec.of(
+        System(pipes=[[Notes, Tallies], [OtherNotes, Tallies]])
+    )
+    with pytest.raises(TypeError, match="pipe"):
+        as_system(Notes | Tallies)  # type: ignore[arg-type]

@@ -1,0 +1,56 @@
+"""Start a ThespianRunner for a test and prove at teardown that nothing is left."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from thespsys.runner import ThespianRunner
+from thespsys.thespian_adapter import port_accepts_connections, processes_in_group
+
+
+def assert_actor_system_gone(pgid: int | None, port: int | None) -> None:
+    if pgid is not None:
+        assert processes_in_group(pgid) == [], f"actor processes left in group {pgid}"
+    if port is not None:
+        assert not port_accepts_connections(port), f"port {port} still accepts"
+
+
+@contextmanager
+def running(system: Any, env: dict[str, str], **kwargs: Any) -> Iterator[ThespianRunner]:
+    runner = ThespianRunner(system, env=env, **kwargs)
+    runner.start()
+    pgid, port = runner.pgid, runner.admin_port
+    try:
+        yield runner
+    finally:
+        runner.stop()
+        assert_actor_system_gone(pgid, port)
+
+
+def listening_addresses(pgid: int) -> set[tuple[str, int]]:
+    """(address, port) of every TCP socket listening in the process group."""
+    inodes: set[str] = set()
+    for pid in processes_in_group(pgid):
+        fd_dir = Path(f"/proc/{pid}/fd")
+        try:
+            links = [os.readlink(fd) for fd in fd_dir.iterdir()]
+        except OSError:
+            continue
+        inodes.update(link[8:-1] for link in links if link.startswith("socket:["))
+    addresses = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and inode in inodes:
+                host_hex, port_hex = local.split(":")
+                if len(host_hex) == 8:
+                    host = ".".join(str(int(host_hex[i : i + 2], 16)) for i in (6, 4, 2, 0))
+                else:
+                    host = host_hex
+                addresses.add((host, int(port_hex, 16)))
+    return addresses
