@@ -97,8 +97,28 @@ class StartProcessRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class SlaveStarted:
+    """A slave is up; its pid lets the master end it if it gets stuck."""
+
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParkOrder:
+    """Move this notification to the dead letters before processing more."""
+
+    tracking_name: str
+    notification_id: int
+    attempts: int
+    error: str
+    traceback: str
+
+
+@dataclass(frozen=True, slots=True)
 class RunRequest:
     """Pull and process what is new, within the slave's time budget."""
+
+    park: ParkOrder | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +131,53 @@ class RunResponse:
     more: bool
 
 
+class FailureKind:
+    DATABASE = "database"  # the database could not be used: back off, retry
+    NOTIFICATION = "notification"  # processing one notification raised
+    START = "start"  # the application could not be constructed: restart
+
+
 @dataclass(frozen=True, slots=True)
 class RunFailure:
     """A run failed; nothing of the failed notification was recorded."""
 
+    kind: str
     error: str
     traceback: str
+    tracking_name: str | None = None
+    notification_id: int | None = None
+
+
+# ProcessMaster / PipelineActor -> SystemActor; Runner <-> SystemActor
+
+
+class ProcessState:
+    STARTING = "starting"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    RESTARTING = "restarting"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessStatus:
+    """What a master says of its application in its pipeline."""
+
+    application_name: str
+    pipeline_id: int
+    state: str
+    restarts: int = 0
+    last_error: str | None = None
+    last_traceback: str | None = None
+    master_pid: int | None = None
+    slave_pid: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRequest:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class StatusResponse:
+    processes: tuple[ProcessStatus, ...]

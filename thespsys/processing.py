@@ -23,6 +23,7 @@ from eventsourcing.persistence import (
     IntegrityError,
     Mapper,
     Notification,
+    PersistenceError,
     Tracking,
 )
 from eventsourcing.system import (
@@ -43,6 +44,23 @@ MAX_CONFLICT_RETRIES = 50
 
 class WriteConflictError(ThespsysError):
     """A notification kept conflicting with other writers; it was not skipped."""
+
+
+class NotificationError(ThespsysError):
+    """Processing one notification raised; the cause is attached."""
+
+    def __init__(self, tracking_name: str, notification_id: int, error: Exception) -> None:
+        super().__init__(
+            f"{type(error).__name__}: {error} "
+            f"(notification {notification_id} of {tracking_name})"
+        )
+        self.tracking_name = tracking_name
+        self.notification_id = notification_id
+
+
+def is_database_error(error: BaseException) -> bool:
+    """The database could not be used, as opposed to a bug or a bad event."""
+    return isinstance(error, PersistenceError) and not isinstance(error, IntegrityError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +167,14 @@ class PartitionProcessor:
         return RunOutcome(processed, self._recorded.is_set, more)
 
     def _process(self, upstream: Upstream, notification: Notification) -> None:
+        try:
+            self._process_with_retries(upstream, notification)
+        except Exception as error:
+            if is_database_error(error):
+                raise
+            raise NotificationError(upstream.tracking_name, notification.id, error) from error
+
+    def _process_with_retries(self, upstream: Upstream, notification: Notification) -> None:
         domain_event = upstream.mapper.to_domain_event(notification)
         tracking = Tracking(upstream.tracking_name, notification.id)
         for attempt in range(1, MAX_CONFLICT_RETRIES + 1):

@@ -9,11 +9,13 @@ follower application) does all following and processing.
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from eventsourcing.application import Application
-from eventsourcing.system import Leader, Runner, System
+from eventsourcing.system import EventProcessingError, Leader, Runner, System
 
 from thespsys.actors.system import GLOBAL_NAME, SystemActor
 from thespsys.errors import ThespsysError
@@ -21,11 +23,15 @@ from thespsys.messages import (
     StartSystemFailure,
     StartSystemRequest,
     StartSystemResponse,
+    StatusRequest,
+    StatusResponse,
     StopRequest,
 )
 from thespsys.progress import Lag, measure_lags, wait_until_caught_up
 from thespsys.prompting import PromptForwarder
 from thespsys.settings import RunnerSettings
+from thespsys.status import ApplicationStatus, combine
+from thespsys.supervision import ErrorHandling
 from thespsys.system_spec import Pipe, SystemSpec, as_system, system_topic_check
 from thespsys.thespian_adapter import ActorSystemHandle, end_process_group, listen_on
 
@@ -40,6 +46,17 @@ class RunnerStartError(ThespsysError):
 
 class RunnerNotStartedError(ThespsysError):
     """The runner must be started first."""
+
+
+class ApplicationFailedError(ThespsysError):
+    """An application stopped processing; the actors' traceback is attached."""
+
+    def __init__(self, status: ApplicationStatus) -> None:
+        super().__init__(
+            f"{status.application_name} (pipeline {status.pipeline_id}) failed: "
+            f"{status.last_error}\n{status.last_traceback or ''}".rstrip()
+        )
+        self.status = status
 
 
 class ThespianRunner(Runner[Any]):
@@ -72,11 +89,13 @@ class ThespianRunner(Runner[Any]):
     def start(self) -> None:
         super().start()
         system_topic_check(self.system)
+        for name in self.system.followers:  # bad settings fail here, not in actors
+            ErrorHandling.from_env(name, {**os.environ, **(self.env or {})})
         try:
             self._construct_local_apps()
             self._start_actors()
         except BaseException:
-            self.stop()
+            self._stop()
             raise
 
     def _construct_local_apps(self) -> None:
@@ -137,7 +156,50 @@ class ThespianRunner(Runner[Any]):
             raise RunnerNotStartedError("start the runner before wait()")
         wait_until_caught_up(self.system, self.apps, self.pipeline_ids, timeout)
 
+    def status(self) -> list[ApplicationStatus]:
+        """State, restarts, last error, positions, lag and parked count of every
+        follower application in every pipeline."""
+        if not self.is_started or self._actor_system is None:
+            raise RunnerNotStartedError("start the runner before status()")
+        reply = self._actor_system.ask(
+            self._system_actor, StatusRequest(), self.settings.ask_timeout
+        )
+        assert isinstance(reply, StatusResponse)
+        return combine(reply.processes, self.lags(), self._parked_counts())
+
+    def _parked_counts(self) -> dict[tuple[str, int], int]:
+        return {}
+
+    def watch_for_errors(self, timeout: float | None = None) -> bool:
+        """Raise ``EventProcessingError`` (cause: ``ApplicationFailedError``)
+        as soon as an application has failed; False if none did in time."""
+        deadline = time.monotonic() + (timeout or 0.0)
+        while True:
+            self._raise_failure()
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+
+    def _raise_failure(self) -> None:
+        for status in self.status():
+            if status.is_failed:
+                cause = ApplicationFailedError(status)
+                raise EventProcessingError(str(cause)) from cause
+
     def stop(self) -> None:
+        failure: EventProcessingError | None = None
+        if self._actor_system is not None and self._system_actor is not None:
+            try:
+                self._raise_failure()
+            except EventProcessingError as error:
+                failure = error
+            except ThespsysError as error:
+                log.warning("could not read the status before stopping: %s", error)
+        self._stop()
+        if failure is not None:
+            raise failure
+
+    def _stop(self) -> None:
         if self._prompts is not None:
             self._prompts.stop()
             self._prompts = None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from thespsys.errors import ConfigurationError
+from thespsys.supervision import RestartPolicy
 
 BASES = ("multiprocTCPBase", "multiprocQueueBase", "simpleSystemBase")
 
@@ -18,6 +19,9 @@ class RunnerSettings:
     ``run_budget``: seconds a slave may process before it reports back, which
     keeps actor handlers short and lets prompts flow downstream during long
     catch-ups. ``batch_size``: notifications read per query.
+    ``processing_deadline``: seconds after which a slave still busy with one
+    run is taken for stuck, killed (its transaction rolls back) and replaced.
+    ``restarts``: how crashed slaves, masters and pipelines are restarted.
     """
 
     base: str = "multiprocTCPBase"
@@ -28,6 +32,8 @@ class RunnerSettings:
     start_timeout: float = 60.0
     ask_timeout: float = 10.0
     bind_all_interfaces: bool = False
+    processing_deadline: float = 60.0
+    restarts: RestartPolicy = field(default_factory=RestartPolicy)
 
     def __post_init__(self) -> None:
         if self.base not in BASES:
@@ -38,7 +44,13 @@ class RunnerSettings:
             raise ConfigurationError(
                 "admin_port", f"{self.admin_port} is not a TCP port number"
             )
-        for name in ("poll_interval", "run_budget", "start_timeout", "ask_timeout"):
+        for name in (
+            "poll_interval",
+            "run_budget",
+            "start_timeout",
+            "ask_timeout",
+            "processing_deadline",
+        ):
             if not getattr(self, name) > 0:
                 raise ConfigurationError(name, "must be a positive number of seconds")
         if self.batch_size < 1:

@@ -197,3 +197,19 @@ def end_process_group(pgid: int, grace: float) -> list[int]:
         return []
     wait_for(lambda: not processes_in_group(pgid), 5.0)
     return left
+
+
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux).
+
+    An actor whose supervisor was killed would otherwise live on, orphaned,
+    beside the replacement its restarted supervisor creates.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        log.debug("prctl(PR_SET_PDEATHSIG) is not available here")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from thespsys.runner import ThespianRunner
-from thespsys.thespian_adapter import port_accepts_connections, processes_in_group
+from thespsys.thespian_adapter import port_accepts_connections, processes_in_group, wait_for
 
 
 def assert_actor_system_gone(pgid: int | None, port: int | None) -> None:
@@ -54,3 +54,26 @@ def listening_addresses(pgid: int) -> set[tuple[str, int]]:
                     host = host_hex
                 addresses.add((host, int(port_hex, 16)))
     return addresses
+
+
+def status_of(runner: ThespianRunner, name: str, pipeline_id: int = 0) -> Any:
+    for status in runner.status():
+        if (status.application_name, status.pipeline_id) == (name, pipeline_id):
+            return status
+    raise AssertionError(f"no status for {name} in pipeline {pipeline_id}")
+
+
+def wait_for_status(
+    runner: ThespianRunner, name: str, condition: Any, timeout: float = 30.0
+) -> Any:
+    """Poll ``runner.status()`` until ``condition(status)`` holds, or fail."""
+    seen = []
+
+    def check() -> bool:
+        status = status_of(runner, name)
+        seen.append(status)
+        return bool(condition(status))
+
+    if not wait_for(check, timeout, interval=0.05):
+        raise AssertionError(f"status of {name} never matched; last: {seen[-1]}")
+    return seen[-1]

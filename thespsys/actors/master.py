@@ -1,8 +1,16 @@
-"""ProcessMaster: stays responsive, coalesces prompts, polls, supervises its slave."""
+"""ProcessMaster: stays responsive, coalesces prompts, polls, supervises its slave.
+
+Decisions live in plain objects (``RunScheduler``, ``RestartTracker``,
+``ErrorHandling``); this actor applies them and reports its state to the
+SystemActor whenever it changes.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -11,84 +19,217 @@ from thespian.actors import ActorTypeDispatcher, ChildActorExited, WakeupMessage
 from thespsys.actors.slave import ProcessSlave
 from thespsys.actors.stopping import StoppingMixin
 from thespsys.messages import (
+    FailureKind,
+    ParkOrder,
+    ProcessState,
+    ProcessStatus,
     Prompt,
     RunFailure,
     RunRequest,
     RunResponse,
+    SlaveStarted,
     StartProcessRequest,
     StopRequest,
 )
 from thespsys.scheduling import RunScheduler
+from thespsys.supervision import ErrorHandling, ErrorPolicy, RestartTracker
+from thespsys.thespian_adapter import die_with_parent
 
 log = logging.getLogger(__name__)
 
 POLL = "poll"
 RETRY = "retry"
+RESTART = "restart"
 
 
 class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        die_with_parent()
         self.request: StartProcessRequest | None = None
-        self.slave: Any = None
+        self.errors = ErrorHandling()
+        self.restarts: RestartTracker | None = None
         self.scheduler = RunScheduler()
+        self.slave: Any = None
+        self.slave_pid: int | None = None
+        self.run_started: float | None = None  # while a run is outstanding
+        self.state = ProcessState.STARTING
+        self.last_error: str | None = None
+        self.last_traceback: str | None = None
+        self.attempts: dict[tuple[str, int], int] = {}
+        self.database_failures = 0
+        self.park: ParkOrder | None = None
+
+    # Start and slave supervision
 
     def receiveMsg_StartProcessRequest(self, request: StartProcessRequest, sender: Any) -> None:
         self.request = request
+        self.errors = ErrorHandling.from_env(
+            request.application_name, {**os.environ, **dict(request.env)}
+        )
+        self.restarts = RestartTracker(request.settings.restarts)
         self._start_slave()
         self._run_if_due()  # catch up on what was recorded before start
-        self.wakeupAfter(timedelta(seconds=request.settings.poll_interval), payload=POLL)
+        self._wake(request.settings.poll_interval, POLL)
 
     def _start_slave(self) -> None:
         assert self.request is not None
         self.slave = self.createActor(ProcessSlave)
         self.send(self.slave, self.request)
 
+    def receiveMsg_SlaveStarted(self, message: SlaveStarted, sender: Any) -> None:
+        self.slave_pid = message.pid
+        if self.state in (ProcessState.STARTING, ProcessState.RESTARTING):
+            self._set_state(ProcessState.RUNNING)
+        else:
+            self._publish()
+
+    def receiveMsg_ChildActorExited(self, message: ChildActorExited, sender: Any) -> None:
+        if self.stopping or message.childAddress != self.slave:
+            return
+        assert self.restarts is not None
+        self.slave = self.slave_pid = self.run_started = None
+        self.scheduler.interrupted()
+        delay = self.restarts.next_delay(time.monotonic())
+        if delay is None:
+            policy = self.restarts.policy
+            self._set_state(
+                ProcessState.FAILED,
+                f"slave exited {policy.max_restarts} times within "
+                f"{policy.within_seconds:g} s; not restarting it again"
+                + (f" (last error: {self.last_error})" if self.last_error else ""),
+            )
+            return
+        log.warning("slave of %s exited; restarting it in %.2f s", self._name, delay)
+        self._set_state(ProcessState.RESTARTING)
+        self._wake(delay, RESTART)
+
+    # Runs
+
     def _run_if_due(self) -> None:
-        if not self.stopping and self.scheduler.request():
-            self.send(self.slave, RunRequest())
+        if self._can_run() and self.scheduler.request():
+            self._send_run()
+
+    def _can_run(self) -> bool:
+        return not self.stopping and self.slave is not None and self.state != ProcessState.FAILED
+
+    def _send_run(self) -> None:
+        assert self.request is not None
+        self.run_started = time.monotonic()
+        self.send(self.slave, RunRequest(park=self.park))
 
     def receiveMsg_Prompt(self, _: Prompt, sender: Any) -> None:
         self._run_if_due()
 
     def receiveMsg_RunResponse(self, response: RunResponse, sender: Any) -> None:
         assert self.request is not None
+        self.run_started = None
+        self.attempts.clear()
+        self.park = None
+        self.database_failures = 0
+        if self.state == ProcessState.RETRYING:
+            self._set_state(ProcessState.RUNNING)
         if response.recorded:
             self.send(self.request.system_actor, Prompt(self.request.application_name))
-        if self.scheduler.finished(more=response.more) and not self.stopping:
-            self.send(self.slave, RunRequest())
+        if self.scheduler.finished(more=response.more) and self._can_run():
+            self._send_run()
 
     def receiveMsg_RunFailure(self, failure: RunFailure, sender: Any) -> None:
-        assert self.request is not None
-        log.error(
-            "%s (pipeline %d) failed: %s\n%s",
-            self.request.application_name,
-            self.request.pipeline_id,
-            failure.error,
-            failure.traceback,
-        )
+        log.error("%s failed: %s\n%s", self._name, failure.error, failure.traceback)
+        self.run_started = None
+        self.last_error, self.last_traceback = failure.error, failure.traceback
         self.scheduler.failed()
-        self.wakeupAfter(timedelta(seconds=self.request.settings.poll_interval), payload=RETRY)
+        if failure.kind == FailureKind.START:
+            self._publish()  # the slave exits; ChildActorExited restarts it
+            return
+        if failure.kind == FailureKind.DATABASE:
+            self.database_failures += 1
+            self._retry_after(self.errors.backoff.delay(self.database_failures))
+            return
+        assert failure.tracking_name is not None and failure.notification_id is not None
+        key = (failure.tracking_name, failure.notification_id)
+        attempts = self.attempts[key] = self.attempts.get(key, 0) + 1
+        if self.errors.policy is ErrorPolicy.STOP:
+            self._set_state(ProcessState.FAILED, failure.error, failure.traceback)
+        elif self.errors.policy is ErrorPolicy.PARK and attempts >= self.errors.park_after:
+            self.park = ParkOrder(*key, attempts, failure.error, failure.traceback)
+            self._retry_after(0.0)
+        else:
+            self._retry_after(self.errors.backoff.delay(attempts))
+
+    def _retry_after(self, delay: float) -> None:
+        self._set_state(ProcessState.RETRYING)
+        self._wake(delay, RETRY)
+
+    # Timers
 
     def receiveMsg_WakeupMessage(self, message: WakeupMessage, sender: Any) -> None:
         assert self.request is not None
         if self.stopping:
             return
-        if message.payload == RETRY:
-            if self.scheduler.retry():
-                self.send(self.slave, RunRequest())
-            return
-        self._run_if_due()
-        self.wakeupAfter(timedelta(seconds=self.request.settings.poll_interval), payload=POLL)
+        payload = message.payload
+        if payload == POLL:
+            self._end_stuck_slave()
+            self._run_if_due()
+            self._wake(self.request.settings.poll_interval, POLL)
+        elif payload == RETRY:
+            if self._can_run() and self.scheduler.retry():
+                self._send_run()
+        elif payload == RESTART:
+            self._start_slave()
+            self._run_if_due()
 
-    def receiveMsg_ChildActorExited(self, message: ChildActorExited, sender: Any) -> None:
-        if self.stopping or message.childAddress != self.slave:
-            return
+    def _end_stuck_slave(self) -> None:
+        """Checked on every poll tick, so the deadline holds to a poll interval."""
         assert self.request is not None
-        log.warning("slave of %s exited; restarting it", self.request.application_name)
-        self.scheduler.interrupted()
-        self._start_slave()
-        self._run_if_due()
+        deadline = self.request.settings.processing_deadline
+        if self.run_started is None or not self.slave_pid:
+            return
+        if time.monotonic() - self.run_started <= deadline:
+            return
+        self.last_error = (
+            f"slave busy for more than {self.request.settings.processing_deadline:g} s "
+            "with one run; ended it"
+        )
+        log.error("%s: %s", self._name, self.last_error)
+        try:
+            os.kill(self.slave_pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def _wake(self, seconds: float, payload: object) -> None:
+        self.wakeupAfter(timedelta(seconds=seconds), payload=payload)
+
+    # Status
+
+    @property
+    def _name(self) -> str:
+        assert self.request is not None
+        return f"{self.request.application_name} (pipeline {self.request.pipeline_id})"
+
+    def _set_state(
+        self, state: str, error: str | None = None, traceback: str | None = None
+    ) -> None:
+        self.state = state
+        if error is not None:
+            self.last_error, self.last_traceback = error, traceback
+        self._publish()
+
+    def _publish(self) -> None:
+        assert self.request is not None
+        self.send(
+            self.request.system_actor,
+            ProcessStatus(
+                application_name=self.request.application_name,
+                pipeline_id=self.request.pipeline_id,
+                state=self.state,
+                restarts=self.restarts.restarts if self.restarts else 0,
+                last_error=self.last_error,
+                last_traceback=self.last_traceback,
+                master_pid=os.getpid(),
+                slave_pid=self.slave_pid,
+            ),
+        )
 
     def receiveMsg_StopRequest(self, _: StopRequest, sender: Any) -> None:
         self.begin_stop(sender, children=())

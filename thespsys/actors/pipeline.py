@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
 from typing import Any
 
-from thespian.actors import ActorTypeDispatcher, ChildActorExited
+from thespian.actors import ActorTypeDispatcher, ChildActorExited, WakeupMessage
 
 from thespsys.actors.master import ProcessMaster
 from thespsys.actors.stopping import StoppingMixin
 from thespsys.messages import (
+    ProcessState,
+    ProcessStatus,
     Prompt,
     StartPipelineRequest,
     StartPipelineResponse,
@@ -18,14 +22,19 @@ from thespsys.messages import (
     StopResponse,
 )
 
+from thespsys.supervision import RestartTracker
+from thespsys.thespian_adapter import die_with_parent
+
 log = logging.getLogger(__name__)
 
 
 class PipelineActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        die_with_parent()
         self.request: StartPipelineRequest | None = None
         self.masters: dict[str, Any] = {}
+        self.restarts: dict[str, RestartTracker] = {}
         self.followers_of: dict[str, list[str]] = {}
 
     def receiveMsg_StartPipelineRequest(
@@ -35,6 +44,7 @@ class PipelineActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         system = request.spec.to_system()
         self.followers_of = {name: list(names) for name, names in system.leads.items()}
         for name in system.followers:
+            self.restarts[name] = RestartTracker(request.settings.restarts)
             self._start_master(name)
         self.send(sender, StartPipelineResponse(request.pipeline_id))
 
@@ -66,9 +76,30 @@ class PipelineActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             return
         for name, master in self.masters.items():
             if master == message.childAddress:
-                log.warning("master of %s exited; restarting it", name)
-                self._start_master(name)
+                self._master_exited(name)
                 return
+
+    def _master_exited(self, name: str) -> None:
+        assert self.request is not None
+        tracker = self.restarts[name]
+        delay = tracker.next_delay(time.monotonic())
+        if delay is None:
+            self._publish(name, ProcessState.FAILED, tracker.restarts, "master kept exiting")
+            return
+        log.warning("master of %s exited; restarting it in %.2f s", name, delay)
+        self._publish(name, ProcessState.RESTARTING, tracker.restarts, "master exited")
+        self.wakeupAfter(timedelta(seconds=delay), payload=name)
+
+    def receiveMsg_WakeupMessage(self, message: WakeupMessage, sender: Any) -> None:
+        if not self.stopping and message.payload in self.masters:
+            self._start_master(message.payload)
+
+    def _publish(self, name: str, state: str, restarts: int, error: str) -> None:
+        assert self.request is not None
+        self.send(
+            self.request.system_actor,
+            ProcessStatus(name, self.request.pipeline_id, state, restarts, error),
+        )
 
     def receiveMsg_StopRequest(self, _: StopRequest, sender: Any) -> None:
         self.begin_stop(sender, children=self.masters.values())

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from typing import Any
 
-from thespian.actors import ActorTypeDispatcher
+from thespian.actors import ActorExitRequest, ActorTypeDispatcher
 
-from thespsys.messages import RunFailure, RunRequest, RunResponse, StartProcessRequest
+from thespsys.messages import (
+    FailureKind,
+    RunFailure,
+    RunRequest,
+    RunResponse,
+    SlaveStarted,
+    StartProcessRequest,
+)
 from thespsys.partitions import Partition
-from thespsys.processing import PartitionProcessor
+from thespsys.processing import NotificationError, PartitionProcessor, is_database_error
+from thespsys.thespian_adapter import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -18,20 +27,44 @@ log = logging.getLogger(__name__)
 class ProcessSlave(ActorTypeDispatcher):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        die_with_parent()
         self.request: StartProcessRequest | None = None
         self.processor: PartitionProcessor | None = None
 
     def receiveMsg_StartProcessRequest(self, request: StartProcessRequest, sender: Any) -> None:
         self.request = request
+        self.send(sender, SlaveStarted(os.getpid()))
 
-    def receiveMsg_RunRequest(self, _: RunRequest, sender: Any) -> None:
+    def receiveMsg_RunRequest(self, run: RunRequest, sender: Any) -> None:
         assert self.request is not None
         try:
             if self.processor is None:
                 self.processor = self._construct(self.request)
-            outcome = self.processor.run(self.request.settings.run_budget)
         except Exception as error:
-            self.send(sender, RunFailure(f"{type(error).__name__}: {error}", traceback.format_exc()))
+            kind = FailureKind.DATABASE if is_database_error(error) else FailureKind.START
+            self.send(sender, RunFailure(kind, _describe(error), traceback.format_exc()))
+            if kind == FailureKind.START:
+                self.send(self.myAddress, ActorExitRequest())
+            return
+        try:
+            if run.park is not None:
+                self.processor.park(run.park)
+            outcome = self.processor.run(self.request.settings.run_budget)
+        except NotificationError as error:
+            self.send(
+                sender,
+                RunFailure(
+                    FailureKind.NOTIFICATION,
+                    str(error),
+                    traceback.format_exc(),
+                    error.tracking_name,
+                    error.notification_id,
+                ),
+            )
+        except Exception as error:
+            self.send(
+                sender, RunFailure(FailureKind.DATABASE, _describe(error), traceback.format_exc())
+            )
         else:
             self.send(sender, RunResponse(outcome.processed, outcome.recorded, outcome.more))
 
@@ -51,3 +84,7 @@ class ProcessSlave(ActorTypeDispatcher):  # type: ignore[misc]
 
     def receiveUnrecognizedMessage(self, message: Any, sender: Any) -> None:
         log.warning("ProcessSlave dropped unexpected %r from %s", message, sender)
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from datetime import timedelta
 from typing import Any
 
-from thespian.actors import ActorTypeDispatcher, ChildActorExited
+from thespian.actors import ActorTypeDispatcher, ChildActorExited, WakeupMessage
 
 from thespsys.actors.pipeline import PipelineActor
 from thespsys.actors.stopping import StoppingMixin
 from thespsys.messages import (
+    ProcessState,
+    ProcessStatus,
     Prompt,
     StartPipelineRequest,
     StartPipelineResponse,
     StartSystemRequest,
     StartSystemResponse,
+    StatusRequest,
+    StatusResponse,
     StopRequest,
     StopResponse,
 )
+from thespsys.supervision import RestartTracker
+from thespsys.thespian_adapter import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +36,10 @@ GLOBAL_NAME = "thespsys.SystemActor"
 class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        die_with_parent()
         self.request: StartSystemRequest | None = None
+        self.restarts: dict[int, RestartTracker] = {}
+        self.statuses: dict[tuple[str, int], ProcessStatus] = {}
         self.requester: Any = None
         self.pipelines: dict[int, Any] = {}
         self.starting: set[int] = set()
@@ -36,7 +47,13 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def receiveMsg_StartSystemRequest(self, request: StartSystemRequest, sender: Any) -> None:
         self.request = request
         self.requester = sender
+        followers = request.spec.to_system().followers
         for pipeline_id in request.pipeline_ids:
+            self.restarts[pipeline_id] = RestartTracker(request.settings.restarts)
+            for name in followers:
+                self.statuses[name, pipeline_id] = ProcessStatus(
+                    name, pipeline_id, ProcessState.STARTING
+                )
             self._start_pipeline(pipeline_id)
 
     def _start_pipeline(self, pipeline_id: int) -> None:
@@ -75,9 +92,31 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             return
         for pipeline_id, pipeline in self.pipelines.items():
             if pipeline == message.childAddress:
-                log.warning("pipeline %d exited; restarting it", pipeline_id)
-                self._start_pipeline(pipeline_id)
+                self._pipeline_exited(pipeline_id)
                 return
+
+    def _pipeline_exited(self, pipeline_id: int) -> None:
+        tracker = self.restarts[pipeline_id]
+        delay = tracker.next_delay(time.monotonic())
+        state = ProcessState.FAILED if delay is None else ProcessState.RESTARTING
+        for (name, each_id), status in list(self.statuses.items()):
+            if each_id == pipeline_id:
+                self.statuses[name, each_id] = ProcessStatus(
+                    name, pipeline_id, state, status.restarts, "pipeline actor exited"
+                )
+        if delay is not None:
+            log.warning("pipeline %d exited; restarting it in %.2f s", pipeline_id, delay)
+            self.wakeupAfter(timedelta(seconds=delay), payload=pipeline_id)
+
+    def receiveMsg_WakeupMessage(self, message: WakeupMessage, sender: Any) -> None:
+        if not self.stopping and message.payload in self.pipelines:
+            self._start_pipeline(message.payload)
+
+    def receiveMsg_ProcessStatus(self, status: ProcessStatus, sender: Any) -> None:
+        self.statuses[status.application_name, status.pipeline_id] = status
+
+    def receiveMsg_StatusRequest(self, _: StatusRequest, sender: Any) -> None:
+        self.send(sender, StatusResponse(tuple(self.statuses.values())))
 
     def receiveMsg_StopRequest(self, _: StopRequest, sender: Any) -> None:
         self.begin_stop(sender, children=self.pipelines.values())

@@ -1,0 +1,69 @@
+"""``runner.status()``: what each application does in each pipeline.
+
+The actors' side (state, restarts, last error) comes from the SystemActor's
+table, which masters keep current; positions and heads come from the database.
+One ask and a few indexed queries: cheap enough to call every second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from thespsys.messages import ProcessState, ProcessStatus
+from thespsys.progress import Lag
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationStatus:
+    application_name: str
+    pipeline_id: int
+    state: str
+    restarts: int
+    last_error: str | None
+    last_traceback: str | None
+    lags: tuple[Lag, ...]
+    parked: int
+    master_pid: int | None
+    slave_pid: int | None
+
+    @property
+    def behind(self) -> int:
+        """Notification ids between the positions and the heads, all leaders."""
+        return sum(lag.behind for lag in self.lags)
+
+    @property
+    def is_failed(self) -> bool:
+        return self.state == ProcessState.FAILED
+
+
+def combine(
+    processes: Sequence[ProcessStatus],
+    lags: Sequence[Lag],
+    parked: dict[tuple[str, int], int],
+) -> list[ApplicationStatus]:
+    rows = []
+    for process in sorted(processes, key=lambda p: (p.application_name, p.pipeline_id)):
+        key = (process.application_name, process.pipeline_id)
+        state = process.state
+        if state == ProcessState.RUNNING and parked.get(key):
+            state = "parked"
+        rows.append(
+            ApplicationStatus(
+                application_name=process.application_name,
+                pipeline_id=process.pipeline_id,
+                state=state,
+                restarts=process.restarts,
+                last_error=process.last_error,
+                last_traceback=process.last_traceback,
+                lags=tuple(
+                    lag
+                    for lag in lags
+                    if (lag.follower, lag.pipeline_id) == key
+                ),
+                parked=parked.get(key, 0),
+                master_pid=process.master_pid,
+                slave_pid=process.slave_pid,
+            )
+        )
+    return rows
