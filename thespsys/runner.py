@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import PersistenceError
 from eventsourcing.system import EventProcessingError, Leader, Runner, System
 
 from thespsys.actors.system import GLOBAL_NAME, SystemActor
@@ -165,7 +166,12 @@ class ThespianRunner(Runner[Any]):
             self._system_actor, StatusRequest(), self.settings.ask_timeout
         )
         assert isinstance(reply, StatusResponse)
-        return combine(reply.processes, self.lags(), self._parked_counts())
+        try:
+            lags, parked = self.lags(), self._parked_counts()
+        except PersistenceError as error:  # the actors' side is still worth having
+            log.warning("status without positions: %s", error)
+            lags, parked = [], {}
+        return combine(reply.processes, lags, parked)
 
     def _parked_counts(self) -> dict[tuple[str, int], int]:
         return {}
