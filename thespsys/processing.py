@@ -7,35 +7,26 @@ after its own tracking position, and hands each to the application's
 one transaction. A tracking conflict (``IntegrityError`` with the position
 already recorded) means the notification was processed already; any other
 ``IntegrityError`` is a write conflict with another pipeline and is retried.
+
+Under the ``park`` error policy, notifications of an originator that has a
+parked notification are parked too (see ``thespsys.persistence.dead_letters``).
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import (
-    ApplicationRecorder,
-    IntegrityError,
-    Mapper,
-    Notification,
-    PersistenceError,
-    Tracking,
-)
-from eventsourcing.system import (
-    Follower,
-    Leader,
-    RecordingEvent,
-    RecordingEventReceiver,
-    System,
-)
+from eventsourcing.persistence import IntegrityError, Notification, PersistenceError, Tracking
+from eventsourcing.system import Follower, Leader, RecordingEvent, RecordingEventReceiver, System
 
-from thespsys.errors import ConfigurationError, ThespsysError
-from thespsys.partitions import Partition, tracking_name
+from thespsys.errors import ThespsysError
+from thespsys.messages import ParkOrder
+from thespsys.partitions import Partition
+from thespsys.upstreams import Upstream, connect_upstream
 
 log = logging.getLogger(__name__)
 
@@ -70,25 +61,6 @@ class RunOutcome:
     more: bool
 
 
-@dataclass(slots=True)
-class Upstream:
-    """A leader as one pipeline of one follower reads it."""
-
-    leader_name: str
-    tracking_name: str
-    recorder: ApplicationRecorder
-    mapper: Mapper[Any]
-    slices: range | None
-
-    def select(
-        self, after: int | None, limit: int, topics: Sequence[str]
-    ) -> Sequence[Notification]:
-        extra: dict[str, Any] = {} if self.slices is None else {"slices": self.slices}
-        return self.recorder.select_notifications(
-            after, limit, topics=topics, inclusive_of_start=False, **extra
-        )
-
-
 class _RecordedFlag(RecordingEventReceiver[Any]):
     def __init__(self) -> None:
         self.is_set = False
@@ -97,8 +69,35 @@ class _RecordedFlag(RecordingEventReceiver[Any]):
         self.is_set = True
 
 
-def supports_slices(recorder: ApplicationRecorder) -> bool:
-    return "slices" in inspect.signature(recorder.select_notifications).parameters
+def process_once(
+    app: Follower[Any],
+    event: Any,
+    tracking: Tracking,
+    what: str,
+    is_done: Callable[[], bool] | None = None,
+) -> None:
+    """``app.process_event``, retrying write conflicts. An ``IntegrityError``
+    after which ``is_done()`` holds (by default: the tracking position is
+    recorded already) means it was processed before, and ends it quietly."""
+    if is_done is None:
+
+        def is_done() -> bool:
+            return app.recorder.has_tracking_id(
+                tracking.application_name, tracking.notification_id
+            )
+
+    for attempt in range(1, MAX_CONFLICT_RETRIES + 1):
+        try:
+            app.process_event(event, tracking)
+        except IntegrityError as error:
+            if is_done():
+                return  # Processed already (by an earlier run, say).
+            log.debug("write conflict on %s, attempt %d: %s", what, attempt, error)
+            time.sleep(min(0.001 * 2**attempt, 0.2))  # backoff before retrying
+        else:
+            return
+    msg = f"{what} conflicted with other writers {MAX_CONFLICT_RETRIES} times"
+    raise WriteConflictError(msg)
 
 
 class PartitionProcessor:
@@ -113,48 +112,32 @@ class PartitionProcessor:
         batch_size: int = 100,
     ) -> None:
         self.name = name
-        self.partition = partition
         self.batch_size = batch_size
         self.app: Follower[Any] = system.follower_cls(name)(env=dict(env))
         self._recorded = _RecordedFlag()
         if isinstance(self.app, Leader):
             self.app.lead(self._recorded)
-        self.upstreams = [
-            self._upstream(leader_name, env) for leader_name in system.follows[name]
-        ]
-
-    def _upstream(self, leader_name: str, env: Mapping[str, str]) -> Upstream:
-        app = self.app
-        factory = app.construct_factory(app.construct_env(leader_name, dict(env)))
-        recorder = factory.application_recorder()
-        slices = None if self.partition.is_whole else self.partition.slices
-        if slices is not None and not supports_slices(recorder):
-            raise ConfigurationError(
-                "PERSISTENCE_MODULE",
-                f"{type(recorder).__qualname__} cannot select notifications by "
-                "partition; more than one pipeline needs thespsys.persistence",
+        self.upstreams = {
+            upstream.tracking_name: upstream
+            for upstream in (
+                connect_upstream(self.app, leader_name, env, partition)
+                for leader_name in system.follows[name]
             )
-        mapper = factory.mapper(app.construct_transcoder(), mapper_class=type(app.mapper))
-        return Upstream(
-            leader_name=leader_name,
-            tracking_name=tracking_name(leader_name, self.partition),
-            recorder=recorder,
-            mapper=mapper,
-            slices=slices,
-        )
+        }
+        self.dead_letters = getattr(self.app.recorder, "dead_letters", None)
+        self._parked: dict[str, set[str]] = {}
 
     def run(self, budget: float) -> RunOutcome:
         """Process what is new, for at most about ``budget`` seconds."""
         deadline = time.monotonic() + budget
         self._recorded.is_set = False
+        self._load_parked()
         processed = 0
         more = False
-        for upstream in self.upstreams:
+        for upstream in self.upstreams.values():
             position = self.app.recorder.max_tracking_id(upstream.tracking_name)
             while not more:
-                notifications = upstream.select(
-                    position, self.batch_size, self.app.topics
-                )
+                notifications = upstream.select(position, self.batch_size, self.app.topics)
                 for notification in notifications:
                     self._process(upstream, notification)
                     position = notification.id
@@ -166,33 +149,69 @@ class PartitionProcessor:
                     break
         return RunOutcome(processed, self._recorded.is_set, more)
 
+    def _load_parked(self) -> None:
+        if self.dead_letters is not None:
+            self._parked = {
+                name: self.dead_letters.parked_originators(name) for name in self.upstreams
+            }
+
     def _process(self, upstream: Upstream, notification: Notification) -> None:
         try:
-            self._process_with_retries(upstream, notification)
+            if self._is_parked(upstream, notification):
+                self._park(
+                    upstream,
+                    notification,
+                    "parked behind an earlier parked notification of originator "
+                    f"{notification.originator_id}",
+                )
+                return
+            process_once(
+                self.app,
+                upstream.domain_event(notification),
+                Tracking(upstream.tracking_name, notification.id),
+                f"notification {notification.id} of {upstream.tracking_name}",
+            )
         except Exception as error:
             if is_database_error(error):
                 raise
             raise NotificationError(upstream.tracking_name, notification.id, error) from error
 
-    def _process_with_retries(self, upstream: Upstream, notification: Notification) -> None:
-        domain_event = upstream.mapper.to_domain_event(notification)
-        tracking = Tracking(upstream.tracking_name, notification.id)
-        for attempt in range(1, MAX_CONFLICT_RETRIES + 1):
-            try:
-                self.app.process_event(domain_event, tracking)
-            except IntegrityError as error:
-                recorder = self.app.recorder
-                if recorder.has_tracking_id(tracking.application_name, notification.id):
-                    return  # Processed already, by an earlier run of this slave.
-                log.debug("write conflict on %s, attempt %d: %s", tracking, attempt, error)
-                time.sleep(min(0.001 * 2**attempt, 0.2))  # backoff before retrying
-            else:
-                return
-        msg = (
-            f"{self.name}: notification {notification.id} of "
-            f"{upstream.leader_name} conflicted {MAX_CONFLICT_RETRIES} times"
+    def _is_parked(self, upstream: Upstream, notification: Notification) -> bool:
+        originator = str(notification.originator_id)
+        if originator not in self._parked.get(upstream.tracking_name, ()):
+            return False
+        # Resolved meanwhile (retried or skipped)? Then it goes on as usual.
+        assert self.dead_letters is not None
+        return bool(self.dead_letters.is_parked(upstream.tracking_name, originator))
+
+    def park(self, order: ParkOrder) -> None:
+        """Park the notification the master gave up on (it kept failing)."""
+        upstream = self.upstreams[order.tracking_name]
+        notification = upstream.notification(order.notification_id)
+        self._park(upstream, notification, order.error, order.traceback, order.attempts)
+
+    def _park(
+        self,
+        upstream: Upstream,
+        notification: Notification,
+        error: str,
+        traceback: str = "",
+        attempts: int = 0,
+    ) -> None:
+        park = getattr(self.app.recorder, "park", None)
+        if park is None:
+            msg = "the park error policy needs thespsys.persistence"
+            raise ThespsysError(msg)
+        try:
+            park(Tracking(upstream.tracking_name, notification.id), notification,
+                 error, traceback, attempts)
+        except IntegrityError:
+            return  # the position is past it: processed or parked already
+        self._parked.setdefault(upstream.tracking_name, set()).add(
+            str(notification.originator_id)
         )
-        raise WriteConflictError(msg)
+        log.warning("%s parked notification %d of %s: %s", self.name,
+                    notification.id, upstream.tracking_name, error)
 
     def close(self) -> None:
         self.app.close()
