@@ -16,10 +16,11 @@ from typing import Any, TypeVar
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import PersistenceError
-from eventsourcing.system import EventProcessingError, Leader, Runner, System
+from eventsourcing.system import EventProcessingError, Follower, Leader, Runner, System
 
 from thespsys.actors.system import GLOBAL_NAME, SystemActor
-from thespsys.errors import ThespsysError
+from thespsys.dead_letter_queue import DeadLetterQueue
+from thespsys.errors import ConfigurationError, ThespsysError
 from thespsys.messages import (
     StartSystemFailure,
     StartSystemRequest,
@@ -32,7 +33,7 @@ from thespsys.progress import Lag, measure_lags, wait_until_caught_up
 from thespsys.prompting import PromptForwarder
 from thespsys.settings import RunnerSettings
 from thespsys.status import ApplicationStatus, combine
-from thespsys.supervision import ErrorHandling
+from thespsys.supervision import ErrorHandling, ErrorPolicy
 from thespsys.system_spec import Pipe, SystemSpec, as_system, system_topic_check
 from thespsys.thespian_adapter import ActorSystemHandle, end_process_group, listen_on
 
@@ -90,10 +91,9 @@ class ThespianRunner(Runner[Any]):
     def start(self) -> None:
         super().start()
         system_topic_check(self.system)
-        for name in self.system.followers:  # bad settings fail here, not in actors
-            ErrorHandling.from_env(name, {**os.environ, **(self.env or {})})
         try:
             self._construct_local_apps()
+            self._check_error_settings()
             self._start_actors()
         except BaseException:
             self._stop()
@@ -109,6 +109,18 @@ class ThespianRunner(Runner[Any]):
             self.apps[name] = self.system.leader_cls(name)(env=env)
         for name in self.system.singles:
             self.apps[name] = self.system.get_app_cls(name)(env=env)
+
+    def _check_error_settings(self) -> None:
+        """Bad settings fail here, in the caller's process, not in the actors."""
+        for name in self.system.followers:
+            handling = ErrorHandling.from_env(name, {**os.environ, **(self.env or {})})
+            if handling.policy is ErrorPolicy.PARK and not hasattr(
+                self.apps[name].recorder, "park"
+            ):
+                raise ConfigurationError(
+                    ErrorHandling.ERROR_POLICY,
+                    f"{name}: 'park' needs PERSISTENCE_MODULE=thespsys.persistence",
+                )
 
     def _start_actors(self) -> None:
         settings = self.settings
@@ -174,7 +186,27 @@ class ThespianRunner(Runner[Any]):
         return combine(reply.processes, lags, parked)
 
     def _parked_counts(self) -> dict[tuple[str, int], int]:
-        return {}
+        counts: dict[tuple[str, int], int] = {}
+        for name in self.system.followers:
+            recorder = getattr(self.apps[name].recorder, "dead_letters", None)
+            if recorder is None:
+                continue
+            for tracking, count in recorder.parked_counts().items():
+                key = (name, self._pipeline_of(tracking))
+                counts[key] = counts.get(key, 0) + count
+        return counts
+
+    def _pipeline_of(self, tracking: str) -> int:
+        """The pipeline id of a tracking name: ``Orders`` or ``Orders@2/3``."""
+        _, _, partition = tracking.partition("@")
+        index = int(partition.split("/")[0]) - 1 if partition else 0
+        return self.pipeline_ids[index]
+
+    def dead_letters(self, cls: type[Application[Any]]) -> DeadLetterQueue:
+        """The parked notifications of a follower application: list, retry, skip."""
+        app = self.get(cls)
+        assert isinstance(app, Follower)
+        return DeadLetterQueue(app, self.system.follows[app.name], self.env or {})
 
     def watch_for_errors(self, timeout: float | None = None) -> bool:
         """Raise ``EventProcessingError`` (cause: ``ApplicationFailedError``)

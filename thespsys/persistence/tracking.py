@@ -23,16 +23,23 @@ from typing import Any
 
 from eventsourcing.persistence import (
     IntegrityError,
+    Notification,
     ProcessRecorder,
     Tracking,
     TrackingRecorder,
 )
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from thespsys.persistence.application import SQLApplicationRecorder
 from thespsys.persistence.aggregate import SQLRecorder
+from thespsys.persistence.application import SQLApplicationRecorder
 from thespsys.persistence.datastore import Datastore
+from thespsys.persistence.dead_letters import (
+    RETRIED,
+    DeadLetterTracking,
+    SQLDeadLetterRecorder,
+)
+from thespsys.persistence.naming import safe_identifier
 from thespsys.persistence.schema import tracking_table
 
 
@@ -42,25 +49,32 @@ class _Tracking:
     def __init__(self, datastore: Datastore, table_name: str) -> None:
         self.table = table = tracking_table(table_name)
         dialect_insert = postgresql.insert if datastore.is_postgres else sqlite.insert
-        upsert = dialect_insert(table)
-        self.upsert = upsert.on_conflict_do_update(
-            index_elements=[table.c.application_name],
-            set_={"notification_id": upsert.excluded.notification_id},
-            where=table.c.notification_id < upsert.excluded.notification_id,
-        ).returning(table.c.notification_id)
-        self.select_max = select(table.c.notification_id).where(
-            table.c.application_name == bindparam("application_name")
+        upsert = dialect_insert(table).values(
+            application_name=bindparam("application_name"),
+            notification_id=bindparam("notification_id"),
+        )
+        self.upsert = datastore.compile(
+            upsert.on_conflict_do_update(
+                index_elements=[table.c.application_name],
+                set_={"notification_id": upsert.excluded.notification_id},
+                where=table.c.notification_id < upsert.excluded.notification_id,
+            ).returning(table.c.notification_id)
+        )
+        self.select_max = datastore.compile(
+            select(table.c.notification_id).where(
+                table.c.application_name == bindparam("application_name")
+            )
         )
 
-    def insert(self, connection: Connection, tracking: Tracking) -> None:
-        row = connection.execute(
+    def insert(self, cursor: Any, tracking: Tracking) -> None:
+        cursor.execute(
             self.upsert,
             {
                 "application_name": tracking.application_name,
                 "notification_id": tracking.notification_id,
             },
-        ).first()
-        if row is None:
+        )
+        if cursor.fetchone() is None:
             msg = (
                 f"tracking of {tracking.application_name!r} is already at or "
                 f"beyond notification {tracking.notification_id}"
@@ -68,11 +82,10 @@ class _Tracking:
             raise IntegrityError(msg)
 
     def max_id(self, datastore: Datastore, application_name: str) -> int | None:
-        with datastore.read() as connection:
-            value = connection.execute(
-                self.select_max, {"application_name": application_name}
-            ).scalar()
-        return None if value is None else int(value)
+        with datastore.read() as cursor:
+            cursor.execute(self.select_max, {"application_name": application_name})
+            row = cursor.fetchone()
+        return None if row is None else int(row[0])
 
 
 class SQLTrackingRecorder(SQLRecorder, TrackingRecorder):
@@ -85,8 +98,8 @@ class SQLTrackingRecorder(SQLRecorder, TrackingRecorder):
         self.tables = (self.tracking_table,)
 
     def insert_tracking(self, tracking: Tracking) -> None:
-        with self.datastore.write() as connection:
-            self._tracking.insert(connection, tracking)
+        with self.datastore.write() as cursor:
+            self._tracking.insert(cursor, tracking)
 
     def max_tracking_id(self, application_name: str) -> int | None:
         return self._tracking.max_id(self.datastore, application_name)
@@ -101,23 +114,46 @@ class SQLProcessRecorder(SQLApplicationRecorder, ProcessRecorder):
         *,
         events_table_name: str,
         tracking_table_name: str,
+        dead_letters_table_name: str | None = None,
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self._tracking = _Tracking(datastore, tracking_table_name)
         self.tracking_table = self._tracking.table
-        self.tables = (self.events_table, self.tracking_table)
+        self.dead_letters = SQLDeadLetterRecorder(
+            datastore,
+            dead_letters_table_name
+            or safe_identifier(events_table_name.removesuffix("_events"), "_dead_letters"),
+        )
+        self.tables = (self.events_table, self.tracking_table, self.dead_letters.table)
 
     def _has_other_writes(self, **kwargs: Any) -> bool:
         return kwargs.get("tracking") is not None
 
-    def _write_before_events(self, connection: Connection, **kwargs: Any) -> None:
+    def _write_before_events(self, cursor: Any, **kwargs: Any) -> None:
         tracking: Tracking | None = kwargs.get("tracking")
-        if tracking is not None:
-            self._tracking.insert(connection, tracking)
+        if isinstance(tracking, DeadLetterTracking):
+            # A retried dead letter: the position is past it already.
+            self.dead_letters.resolve(cursor, tracking.dead_letter_id, RETRIED)
+        elif tracking is not None:
+            self._tracking.insert(cursor, tracking)
+
+    def park(
+        self,
+        tracking: Tracking,
+        notification: Notification,
+        error: str,
+        traceback: str,
+        attempts: int,
+    ) -> None:
+        """Set ``notification`` aside as a dead letter and move the position
+        past it, in one transaction."""
+        with self.datastore.write() as cursor:
+            self._tracking.insert(cursor, tracking)
+            self.dead_letters.park(cursor, tracking, notification, error, traceback, attempts)
 
     def insert_tracking(self, tracking: Tracking) -> None:
-        with self.datastore.write() as connection:
-            self._tracking.insert(connection, tracking)
+        with self.datastore.write() as cursor:
+            self._tracking.insert(cursor, tracking)
 
     def max_tracking_id(self, application_name: str) -> int | None:
         return self._tracking.max_id(self.datastore, application_name)
