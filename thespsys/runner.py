@@ -35,7 +35,12 @@ from thespsys.settings import RunnerSettings
 from thespsys.status import ApplicationStatus, combine
 from thespsys.supervision import ErrorHandling, ErrorPolicy
 from thespsys.system_spec import Pipe, SystemSpec, as_system, system_topic_check
-from thespsys.thespian_adapter import ActorSystemHandle, end_process_group, listen_on
+from thespsys.thespian_adapter import (
+    ActorSystemHandle,
+    end_process_group,
+    listen_on,
+    port_accepts_connections,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +67,12 @@ class ApplicationFailedError(ThespsysError):
 
 
 class ThespianRunner(Runner[Any]):
-    """Runs ``system`` on Thespian, one pipeline per id in ``pipeline_ids``."""
+    """Runs ``system`` on Thespian, one pipeline per id in ``pipeline_ids``.
+
+    With ``settings.admin_port`` of an actor system that runs already, the
+    runner joins it (the same system and pipelines, or it fails to start) and
+    ``stop()`` leaves it running; otherwise it starts its own and ends it.
+    """
 
     def __init__(
         self,
@@ -80,6 +90,7 @@ class ThespianRunner(Runner[Any]):
         self.settings = settings or RunnerSettings()
         self.apps: dict[str, Application[Any]] = {}
         self.pgid: int | None = None
+        self.owns_actor_system = True
         self._actor_system: ActorSystemHandle | None = None
         self._system_actor: Any = None
         self._prompts: PromptForwarder | None = None
@@ -125,7 +136,9 @@ class ThespianRunner(Runner[Any]):
     def _start_actors(self) -> None:
         settings = self.settings
         listen_on(all_interfaces=settings.bind_all_interfaces)
-        self._actor_system = ActorSystemHandle.start(settings.base, settings.admin_port)
+        port = settings.admin_port
+        self.owns_actor_system = port is None or not port_accepts_connections(port)
+        self._actor_system = ActorSystemHandle.start(settings.base, port)
         system_actor = self._actor_system.create_actor(SystemActor, GLOBAL_NAME)
         self._system_actor = system_actor
         request = StartSystemRequest(
@@ -142,7 +155,7 @@ class ThespianRunner(Runner[Any]):
             raise RunnerStartError(reply.reason)
         if not isinstance(reply, StartSystemResponse):
             raise RunnerStartError(f"unexpected answer to start: {reply!r}")
-        if settings.base != "simpleSystemBase":
+        if settings.base != "simpleSystemBase" and self.owns_actor_system:
             self.pgid = reply.pgid
         self._prompts = PromptForwarder(self._actor_system, system_actor)
         self._prompts.start()
@@ -241,6 +254,8 @@ class ThespianRunner(Runner[Any]):
         if self._prompts is not None:
             self._prompts.stop()
             self._prompts = None
+        if self._actor_system is not None and not self.owns_actor_system:
+            self._actor_system = self._system_actor = None  # leave it running
         if self._actor_system is not None:
             try:
                 self._stop_actors()

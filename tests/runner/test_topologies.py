@@ -27,6 +27,20 @@ def test_follower_topics_are_honoured(store_env: dict[str, str]) -> None:
         assert tallies.count("Note.Written") == 0
 
 
+def test_write_conflicts_between_pipelines_are_retried_not_skipped(
+    store_env: dict[str, str],
+) -> None:
+    # Every note, whatever its partition, increments the same Tally aggregate:
+    # the three pipelines keep conflicting on it.
+    system = System(pipes=[[Notes, Tallies]])
+    with running(system, store_env, pipeline_ids=range(3)) as runner:
+        notes = runner.get(Notes)
+        for i in range(60):
+            notes.write(f"note {i}")
+        runner.wait(timeout=60)
+        assert runner.get(Tallies).count("Note.Written") == 60
+
+
 def test_follower_of_two_leaders(store_env: dict[str, str]) -> None:
     system = System(pipes=[[Notes, Tallies], [OtherNotes, Tallies]])
     with running(system, store_env) as runner:

@@ -18,6 +18,7 @@ from thespsys.messages import (
     Prompt,
     StartPipelineRequest,
     StartPipelineResponse,
+    StartSystemFailure,
     StartSystemRequest,
     StartSystemResponse,
     StatusRequest,
@@ -45,6 +46,9 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.starting: set[int] = set()
 
     def receiveMsg_StartSystemRequest(self, request: StartSystemRequest, sender: Any) -> None:
+        if self.request is not None:
+            self._attach(request, sender)
+            return
         self.request = request
         self.requester = sender
         followers = request.spec.to_system().followers
@@ -55,6 +59,23 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
                     name, pipeline_id, ProcessState.STARTING
                 )
             self._start_pipeline(pipeline_id)
+
+    def _attach(self, request: StartSystemRequest, sender: Any) -> None:
+        """Another runner joins: fine if it runs the same system, the same way."""
+        assert self.request is not None
+        running = self.request
+        if (request.spec, request.pipeline_ids) != (running.spec, running.pipeline_ids):
+            self.send(
+                sender,
+                StartSystemFailure(
+                    "this actor system runs another system or other pipelines: "
+                    f"{sorted(dict(running.spec.nodes))} on {list(running.pipeline_ids)}"
+                ),
+            )
+        elif self.starting:
+            self.send(sender, StartSystemFailure("the system is still starting; try again"))
+        else:
+            self.send(sender, StartSystemResponse(pgid=os.getpgid(0)))
 
     def _start_pipeline(self, pipeline_id: int) -> None:
         assert self.request is not None
