@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 from unittest import TestCase
 
-from thespsys.persistence import Datastore, dispose_engines
 from tests.support.databases import create_postgres_database, drop_postgres_database
+from thespsys.persistence import Datastore, dispose_engines
 
 
 class DatabaseTestCase(TestCase):

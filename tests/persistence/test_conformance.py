@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import (
@@ -16,6 +17,7 @@ from eventsourcing.utils import Environment
 
 from tests.persistence.support import PostgresTestCase, SQLiteTestCase
 from thespsys.persistence import (
+    Datastore,
     SQLAggregateRecorder,
     SQLApplicationRecorder,
     SQLFactory,
@@ -69,6 +71,18 @@ class _Subscribe:
         self.optional_test_insert_subscribe()
 
 
+class _TextIds:
+    """ORIGINATOR_ID_TYPE=text: ids are arbitrary strings, returned as given."""
+
+    def new_originator_id(self) -> str:
+        return f"account-{uuid4()}"
+
+    def datastore(self, **kwargs: Any) -> Datastore:
+        parent: Any = super()
+        datastore: Datastore = parent.datastore(originator_id_type="text", **kwargs)
+        return datastore
+
+
 class MyTrackingRecorder(SQLTrackingRecorder):
     pass
 
@@ -76,7 +90,7 @@ class MyTrackingRecorder(SQLTrackingRecorder):
 class _Factory:
     def setUp(self: Any) -> None:
         self.database_url = self.create_database()
-        self._datastores = []
+        self._datastores: list[Datastore] = []
         self.env = Environment(
             "TestCase",
             {
@@ -120,6 +134,12 @@ class TestSQLiteApplicationRecorder(
     pass
 
 
+class TestSQLiteApplicationRecorderTextIds(
+    _TextIds, _ApplicationRecorder, SQLiteTestCase, suites.ApplicationRecorderTestCase
+):
+    pass
+
+
 class TestSQLiteTrackingRecorder(
     _TrackingRecorder, SQLiteTestCase, suites.TrackingRecorderTestCase
 ):
@@ -138,7 +158,9 @@ class TestSQLiteNonInterleaving(
     pass
 
 
-class TestSQLiteFactory(_Factory, SQLiteTestCase, suites.InfrastructureFactoryTestCase):
+class TestSQLiteFactory(
+    _Factory, SQLiteTestCase, suites.InfrastructureFactoryTestCase[SQLFactory]
+):
     pass
 
 
@@ -154,6 +176,15 @@ class TestPostgresAggregateRecorder(
 class TestPostgresApplicationRecorder(
     _ApplicationRecorder,
     _Subscribe,
+    PostgresTestCase,
+    suites.ApplicationRecorderTestCase,
+):
+    pass
+
+
+class TestPostgresApplicationRecorderTextIds(
+    _TextIds,
+    _ApplicationRecorder,
     PostgresTestCase,
     suites.ApplicationRecorderTestCase,
 ):
@@ -181,6 +212,6 @@ class TestPostgresNonInterleaving(
 
 
 class TestPostgresFactory(
-    _Factory, PostgresTestCase, suites.InfrastructureFactoryTestCase
+    _Factory, PostgresTestCase, suites.InfrastructureFactoryTestCase[SQLFactory]
 ):
     pass

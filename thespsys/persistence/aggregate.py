@@ -7,17 +7,20 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, StoredEvent
-from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy import Table, bindparam, select
 
-from thespsys.persistence.datastore import Datastore
+from thespsys.persistence.datastore import Datastore, with_limit
+from thespsys.persistence.inserts import RowInserter
 from thespsys.persistence.schema import create_tables, snapshots_table
 
-# (gt given, lte given, descending, limit given) -> statement
+EVENT_COLUMNS = ("originator_id", "originator_version", "topic", "state")
+
+# (gt given, lte given, descending, limit given) -> SQL
 _EventsQueryKey = tuple[bool, bool, bool, bool]
 
 
 class SQLRecorder:
-    """What every recorder has: a datastore, its tables, and id conversion."""
+    """What every recorder has: a datastore, its tables, and how ids are stored."""
 
     tables: tuple[Table, ...] = ()
 
@@ -29,8 +32,11 @@ class SQLRecorder:
         """Create this recorder's tables if missing (idempotent, race-safe)."""
         create_tables(self.datastore, self.tables)
 
-    def _originator_id(self, stored: str) -> UUID | str:
-        return UUID(stored) if self._ids_are_uuids else stored
+    def _stored_id(self, originator_id: UUID | str) -> str:
+        """Originator ids are stored as text; UUIDs in their canonical form."""
+        if self._ids_are_uuids and not isinstance(originator_id, UUID):
+            return str(UUID(originator_id))
+        return str(originator_id)
 
 
 class SQLAggregateRecorder(SQLRecorder, AggregateRecorder):
@@ -42,26 +48,24 @@ class SQLAggregateRecorder(SQLRecorder, AggregateRecorder):
         super().__init__(datastore)
         self.events_table = self.make_table(events_table_name)
         self.tables = (self.events_table,)
-        self._insert = self.events_table.insert()
-        self._select_events: dict[_EventsQueryKey, Select[Any]] = {}
+        self._inserter = RowInserter(datastore, self.events_table, EVENT_COLUMNS)
+        self._select_events: dict[_EventsQueryKey, str] = {}
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         if stored_events:
-            with self.datastore.write() as connection:
-                connection.execute(
-                    self._insert,
-                    [
-                        {
-                            "originator_id": str(event.originator_id),
-                            "originator_version": event.originator_version,
-                            "topic": event.topic,
-                            "state": event.state,
-                        }
-                        for event in stored_events
-                    ],
+            rows = [
+                (
+                    self._stored_id(e.originator_id),
+                    e.originator_version,
+                    e.topic,
+                    e.state,
                 )
+                for e in stored_events
+            ]
+            with self.datastore.write() as cursor:
+                self._inserter.insert(cursor, rows)
         return None
 
     def select_events(
@@ -74,18 +78,19 @@ class SQLAggregateRecorder(SQLRecorder, AggregateRecorder):
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
         key = (gt is not None, lte is not None, desc, limit is not None)
-        statement = self._select_events.get(key)
-        if statement is None:
-            statement = self._build_select_events(key)
-        params: dict[str, Any] = {"originator_id": str(originator_id)}
-        if gt is not None:
-            params["gt"] = gt
-        if lte is not None:
-            params["lte"] = lte
-        if limit is not None:
-            params["limit"] = limit
-        with self.datastore.read() as connection:
-            rows = connection.execute(statement, params).all()
+        sql = self._select_events.get(key)
+        if sql is None:
+            sql = self._select_events[key] = self._compile_select_events(key)
+        # Unused parameters are ignored by both drivers.
+        params = {
+            "originator_id": self._stored_id(originator_id),
+            "gt": gt,
+            "lte": lte,
+            "limit": limit,
+        }
+        with self.datastore.read() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
         if not rows:
             return []
         # All rows share the id: convert it once.
@@ -103,19 +108,18 @@ class SQLAggregateRecorder(SQLRecorder, AggregateRecorder):
             for version, topic, state in rows
         ]
 
-    def _build_select_events(self, key: _EventsQueryKey) -> Select[Any]:
+    def _compile_select_events(self, key: _EventsQueryKey) -> str:
         has_gt, has_lte, desc, has_limit = key
         columns = self.events_table.c
-        statement = select(
-            columns.originator_version, columns.topic, columns.state
-        ).where(columns.originator_id == bindparam("originator_id"))
-        if has_gt:
-            statement = statement.where(columns.originator_version > bindparam("gt"))
-        if has_lte:
-            statement = statement.where(columns.originator_version <= bindparam("lte"))
         version = columns.originator_version
+        statement = select(version, columns.topic, columns.state).where(
+            columns.originator_id == bindparam("originator_id")
+        )
+        if has_gt:
+            statement = statement.where(version > bindparam("gt"))
+        if has_lte:
+            statement = statement.where(version <= bindparam("lte"))
         statement = statement.order_by(version.desc() if desc else version.asc())
         if has_limit:
-            statement = statement.limit(bindparam("limit"))
-        self._select_events[key] = statement
-        return statement
+            statement = with_limit(statement)
+        return self.datastore.compile(statement)

@@ -9,6 +9,7 @@ an id below N committed. SQLite gets the same from ``BEGIN IMMEDIATE``.
 
 from __future__ import annotations
 
+import json
 import threading
 import weakref
 from collections.abc import Sequence
@@ -18,29 +19,30 @@ from uuid import UUID
 from eventsourcing.persistence import (
     ApplicationRecorder,
     Notification,
-    ProgrammingError,
     StoredEvent,
     Subscription,
 )
-from sqlalchemy import Connection, Select, TextClause, bindparam, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 
 from thespsys.partitions import slice_of
-from thespsys.persistence.aggregate import SQLAggregateRecorder
-from thespsys.persistence.datastore import Datastore
+from thespsys.persistence.aggregate import EVENT_COLUMNS, SQLAggregateRecorder
+from thespsys.persistence.datastore import Datastore, with_limit
+from thespsys.persistence.inserts import RowInserter
 from thespsys.persistence.schema import events_table
 from thespsys.persistence.subscription import PollingSubscription
 
-# (start: None/"ge"/"gt", stop given, topics given, slices given) -> statement
+# (start: None/"ge"/"gt", stop given, topics given, slices given) -> SQL
 _NotificationsKey = tuple[str | None, bool, bool, bool]
-# (topics given, slices given) -> statement
+# (topics given, slices given) -> SQL
 _MaxIdKey = tuple[bool, bool]
-
-
-def _slice_bounds(slices: range) -> tuple[int, int]:
-    if slices.step != 1:
-        msg = f"slices must be a contiguous range, not {slices!r}"
-        raise ValueError(msg)
-    return slices.start, slices.stop - 1
 
 
 class SQLApplicationRecorder(SQLAggregateRecorder, ApplicationRecorder):
@@ -50,16 +52,15 @@ class SQLApplicationRecorder(SQLAggregateRecorder, ApplicationRecorder):
 
     def __init__(self, datastore: Datastore, *, events_table_name: str) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
-        table = self.events_table
-        self._insert_returning = table.insert().returning(table.c.id)
-        self._lock: TextClause | None = None
+        self._inserter = RowInserter(
+            datastore, self.events_table, (*EVENT_COLUMNS, "slice")
+        )
+        self._lock = ""
         if datastore.is_postgres:
-            preparer = datastore.engine.dialect.identifier_preparer
-            self._lock = text(
-                f"LOCK TABLE {preparer.format_table(table)} IN EXCLUSIVE MODE"
-            )
-        self._select_notifications: dict[_NotificationsKey, Select[Any]] = {}
-        self._max_id: dict[_MaxIdKey, Select[Any]] = {}
+            table = datastore.quote_table(self.events_table.name)
+            self._lock = f"LOCK TABLE {table} IN EXCLUSIVE MODE; "
+        self._select_notifications: dict[_NotificationsKey, str] = {}
+        self._max_id: dict[_MaxIdKey, str] = {}
         self._subscriptions: weakref.WeakSet[PollingSubscription] = weakref.WeakSet()
         self._subscriptions_lock = threading.Lock()
 
@@ -71,10 +72,14 @@ class SQLApplicationRecorder(SQLAggregateRecorder, ApplicationRecorder):
         """Record events atomically; return their notification ids, in order."""
         if not stored_events and not self._has_other_writes(**kwargs):
             return []
-        rows = [self._row(event) for event in stored_events]
-        with self.datastore.write() as connection:
-            self._write_before_events(connection, **kwargs)
-            ids = self._insert_rows(connection, rows) if rows else []
+        rows = self._rows(stored_events)
+        with self.datastore.write() as cursor:
+            self._write_before_events(cursor, **kwargs)
+            ids = (
+                self._inserter.insert_returning_ids(cursor, rows, prefix=self._lock)
+                if rows
+                else []
+            )
         if ids and self._subscriptions:
             self._notify_subscriptions()
         return ids
@@ -83,37 +88,28 @@ class SQLApplicationRecorder(SQLAggregateRecorder, ApplicationRecorder):
         """Whether the transaction has work besides events (see ProcessRecorder)."""
         return False
 
-    def _write_before_events(self, connection: Connection, **kwargs: Any) -> None:
+    def _write_before_events(self, cursor: Any, **kwargs: Any) -> None:
         """Hook: writes made in the same transaction, before the events."""
 
-    def _row(self, event: StoredEvent) -> dict[str, Any]:
-        originator_id = event.originator_id
-        if self._ids_are_uuids and isinstance(originator_id, str):
-            slice_ = slice_of(UUID(originator_id))
-        else:
-            slice_ = slice_of(originator_id)
-        return {
-            "originator_id": str(originator_id),
-            "originator_version": event.originator_version,
-            "topic": event.topic,
-            "state": event.state,
-            "slice": slice_,
-        }
+    def _rows(self, stored_events: Sequence[StoredEvent]) -> list[tuple[Any, ...]]:
+        # Events of one aggregate usually come together: key them once.
+        keys: dict[UUID | str, tuple[str, int]] = {}
+        rows = []
+        for event in stored_events:
+            originator_id = event.originator_id
+            key = keys.get(originator_id)
+            if key is None:
+                key = keys[originator_id] = self._stored_key(originator_id)
+            rows.append(
+                (key[0], event.originator_version, event.topic, event.state, key[1])
+            )
+        return rows
 
-    def _insert_rows(
-        self, connection: Connection, rows: list[dict[str, Any]]
-    ) -> list[int]:
-        if self._lock is not None:
-            connection.execute(self._lock)
-        # One multi-row INSERT ... RETURNING id per page (insertmanyvalues).
-        # RETURNING's row order is not promised, but the rows get increasing
-        # ids in VALUES order (under the table lock / BEGIN IMMEDIATE), so
-        # the sorted ids are the ids of the events in order.
-        ids = sorted(connection.execute(self._insert_returning, rows).scalars())
-        if len(ids) != len(rows):
-            msg = f"expected {len(rows)} notification ids, got {len(ids)}"
-            raise ProgrammingError(msg)
-        return ids
+    def _stored_key(self, originator_id: UUID | str) -> tuple[str, int]:
+        """The stored text and the slice of an originator id."""
+        if self._ids_are_uuids and not isinstance(originator_id, UUID):
+            originator_id = UUID(originator_id)
+        return str(originator_id), slice_of(originator_id)
 
     # Reading.
 
@@ -134,47 +130,56 @@ class SQLApplicationRecorder(SQLAggregateRecorder, ApplicationRecorder):
         """
         start_kind = None if start is None else ("ge" if inclusive_of_start else "gt")
         key = (start_kind, stop is not None, bool(topics), slices is not None)
-        statement = self._select_notifications.get(key)
-        if statement is None:
-            statement = self._build_select_notifications(key)
-        params: dict[str, Any] = {"limit": limit}
-        if start is not None:
-            params["start"] = start
-        if stop is not None:
-            params["stop"] = stop
-        if topics:
-            params["topics"] = list(topics)
-        if slices is not None:
-            params["slice_first"], params["slice_last"] = _slice_bounds(slices)
-        with self.datastore.read() as connection:
-            rows = connection.execute(statement, params).all()
-        convert = self._originator_id
-        return [
-            Notification(
-                id=id_,
-                originator_id=convert(originator_id),
-                originator_version=version,
-                topic=topic,
-                state=bytes(state),
+        sql = self._select_notifications.get(key)
+        if sql is None:
+            sql = self._select_notifications[key] = self._compile_notifications(key)
+        params = self._filter_params(topics, slices)
+        params["start"] = start
+        params["stop"] = stop
+        params["limit"] = limit
+        with self.datastore.read() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if not self._ids_are_uuids:
+            return [
+                Notification(
+                    id=id_,
+                    originator_id=originator_id,
+                    originator_version=version,
+                    topic=topic,
+                    state=bytes(state),
+                )
+                for id_, originator_id, version, topic, state in rows
+            ]
+        # Events of one aggregate tend to sit together: parse each id once.
+        uuids: dict[str, UUID] = {}
+        notifications = []
+        for id_, originator_id, version, topic, state in rows:
+            uuid = uuids.get(originator_id)
+            if uuid is None:
+                uuid = uuids[originator_id] = UUID(originator_id)
+            notifications.append(
+                Notification(
+                    id=id_,
+                    originator_id=uuid,
+                    originator_version=version,
+                    topic=topic,
+                    state=bytes(state),
+                )
             )
-            for id_, originator_id, version, topic, state in rows
-        ]
+        return notifications
 
     def max_notification_id(
         self, *, slices: range | None = None, topics: Sequence[str] = ()
     ) -> int | None:
         """The largest notification id (with the same filters), or None."""
         key = (bool(topics), slices is not None)
-        statement = self._max_id.get(key)
-        if statement is None:
-            statement = self._build_max_id(key)
-        params: dict[str, Any] = {}
-        if topics:
-            params["topics"] = list(topics)
-        if slices is not None:
-            params["slice_first"], params["slice_last"] = _slice_bounds(slices)
-        with self.datastore.read() as connection:
-            value = connection.execute(statement, params).scalar()
+        sql = self._max_id.get(key)
+        if sql is None:
+            sql = self._max_id[key] = self._compile_max_id(key)
+        with self.datastore.read() as cursor:
+            cursor.execute(sql, self._filter_params(topics, slices))
+            value = cursor.fetchone()[0]
         return None if value is None else int(value)
 
     def subscribe(
@@ -192,21 +197,47 @@ class SQLApplicationRecorder(SQLAggregateRecorder, ApplicationRecorder):
         for subscription in subscriptions:
             subscription.notify()
 
-    def _filtered(self, statement: Select[Any], topics: bool, slices: bool) -> Any:
-        columns = self.events_table.c
+    # Statements.
+
+    def _filter_params(
+        self, topics: Sequence[str], slices: range | None
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {}
         if topics:
-            statement = statement.where(
-                columns.topic.in_(bindparam("topics", expanding=True))
+            topic_list = list(topics)
+            # PostgreSQL takes an array; SQLite a JSON list (see _filtered).
+            params["topics"] = (
+                topic_list if self.datastore.is_postgres else json.dumps(topic_list)
             )
+        if slices is not None:
+            if slices.step != 1:
+                msg = f"slices must be a contiguous range, not {slices!r}"
+                raise ValueError(msg)
+            params["slice_first"] = slices.start
+            params["slice_last"] = slices.stop - 1
+        return params
+
+    def _topic_filter(self) -> ColumnElement[bool]:
+        topic = self.events_table.c.topic
+        if self.datastore.is_postgres:
+            return topic == any_(bindparam("topics"))
+        values: Select[Any] = select(literal_column("value")).select_from(
+            func.json_each(bindparam("topics"))
+        )
+        return topic.in_(values.scalar_subquery())
+
+    def _filtered(self, statement: Select[Any], topics: bool, slices: bool) -> Any:
+        if topics:
+            statement = statement.where(self._topic_filter())
         if slices:
             statement = statement.where(
-                columns.slice.between(
+                self.events_table.c.slice.between(
                     bindparam("slice_first"), bindparam("slice_last")
                 )
             )
         return statement
 
-    def _build_select_notifications(self, key: _NotificationsKey) -> Select[Any]:
+    def _compile_notifications(self, key: _NotificationsKey) -> str:
         start_kind, has_stop, has_topics, has_slices = key
         columns = self.events_table.c
         statement = select(
@@ -223,13 +254,9 @@ class SQLApplicationRecorder(SQLAggregateRecorder, ApplicationRecorder):
         if has_stop:
             statement = statement.where(columns.id <= bindparam("stop"))
         statement = self._filtered(statement, has_topics, has_slices)
-        statement = statement.order_by(columns.id).limit(bindparam("limit"))
-        self._select_notifications[key] = statement
-        return statement
+        statement = with_limit(statement.order_by(columns.id))
+        return self.datastore.compile(statement)
 
-    def _build_max_id(self, key: _MaxIdKey) -> Select[Any]:
-        has_topics, has_slices = key
+    def _compile_max_id(self, key: _MaxIdKey) -> str:
         statement = select(func.max(self.events_table.c.id))
-        statement = self._filtered(statement, has_topics, has_slices)
-        self._max_id[key] = statement
-        return statement
+        return self.datastore.compile(self._filtered(statement, *key))

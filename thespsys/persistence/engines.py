@@ -6,15 +6,17 @@ touches the connections it inherited, it opens its own. The parent's engines
 stay referenced (unused) in the child so that garbage collection there never
 closes the parent's sockets.
 
-SQLite: pysqlite's own transaction handling is switched off; transactions are
-begun explicitly, ``BEGIN IMMEDIATE`` for writers (so writers queue on the
-database's write lock, for up to the busy timeout, instead of failing when a
-read transaction tries to upgrade) and plain ``BEGIN`` for readers. WAL
-journal, so readers never block the writer.
+Connections are in autocommit mode at the driver level: a read is one
+statement, needing no BEGIN/ROLLBACK, and ``Datastore.write()`` issues BEGIN
+(SQLite: ``BEGIN IMMEDIATE``) and COMMIT itself.
+
+SQLite: pysqlite's own transaction handling is off (``isolation_level =
+None``), WAL journal (readers never block the writer, nor it them), a busy
+timeout for writers queueing on the write lock, ``check_same_thread=False``
+(a pooled connection is used by one thread at a time, but not always the same).
 
 PostgreSQL: psycopg2, ``pool_pre_ping`` so a pool recovers by itself after the
 server restarted or its connections were killed, and a connect timeout.
-Readers run in autocommit (one statement, no BEGIN/ROLLBACK round trips).
 """
 
 from __future__ import annotations
@@ -28,14 +30,12 @@ from typing import Any
 
 import sqlalchemy
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import QueuePool
 
 from thespsys.persistence.settings import EngineOptions
 
 logger = logging.getLogger(__name__)
-
-WRITE_OPTION = "thespsys_write"
 
 _EngineKey = tuple[str, EngineOptions, int]
 
@@ -57,6 +57,7 @@ def _create_sqlite_engine(url: URL, options: EngineOptions) -> Engine:
         pool_size=options.pool_size,
         max_overflow=options.max_overflow,
         pool_timeout=options.pool_timeout,
+        pool_reset_on_return=None,  # transactions always end in COMMIT/ROLLBACK
         connect_args={
             "check_same_thread": False,
             "timeout": options.busy_timeout,
@@ -65,21 +66,13 @@ def _create_sqlite_engine(url: URL, options: EngineOptions) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let us issue BEGIN ourselves (see _on_begin), not pysqlite.
-        dbapi_connection.isolation_level = None
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(options.busy_timeout * 1000)}")
             cursor.execute("PRAGMA journal_mode = WAL")
         finally:
             cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        if connection.get_execution_options().get(WRITE_OPTION):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            connection.exec_driver_sql("BEGIN")
 
     return engine
 
@@ -91,6 +84,8 @@ def _create_postgres_engine(url: URL, options: EngineOptions) -> Engine:
         max_overflow=options.max_overflow,
         pool_timeout=options.pool_timeout,
         pool_pre_ping=True,
+        pool_reset_on_return=None,  # autocommit; transactions end explicitly
+        isolation_level="AUTOCOMMIT",
         connect_args={
             # libpq takes whole seconds.
             "connect_timeout": max(1, math.ceil(options.connect_timeout)),

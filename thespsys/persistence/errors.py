@@ -1,15 +1,14 @@
-"""The one place where database errors become eventsourcing's persistence errors.
+"""How database errors map to eventsourcing's persistence errors.
 
 Callers of a recorder only ever see ``eventsourcing.persistence`` exceptions
 (``OperationalError`` for an unreachable server, ``IntegrityError`` for a
 conflict, ...), each chained to the SQLAlchemy/DBAPI error that caused it.
+``Datastore`` applies this to everything the recorders do.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import sqlalchemy.exc as sa_exc
 from eventsourcing import persistence as es
@@ -17,9 +16,9 @@ from eventsourcing import persistence as es
 try:
     import psycopg2
 except ImportError:  # pragma: no cover - PostgreSQL support is optional
-    _DBAPI_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,)
+    DBAPI_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,)
 else:
-    _DBAPI_ERRORS = (sqlite3.Error, psycopg2.Error)
+    DBAPI_ERRORS = (sqlite3.Error, psycopg2.Error)
 
 # Most specific first: sqlalchemy's DBAPI error classes mirror PEP 249's tree.
 _TRANSLATIONS: tuple[tuple[type[BaseException], type[es.PersistenceError]], ...] = (
@@ -39,8 +38,8 @@ _TRANSLATIONS: tuple[tuple[type[BaseException], type[es.PersistenceError]], ...]
 )
 
 
-# PEP 249 names, for DBAPI errors that reach us unwrapped (e.g. from a
-# connect-event handler), most specific first.
+# PEP 249 class names, for the DBAPI errors raised by the cursors the
+# recorders use (the first match walking up the error's class hierarchy).
 _PEP249_NAMES: dict[str, type[es.PersistenceError]] = {
     "IntegrityError": es.IntegrityError,
     "DataError": es.DataError,
@@ -60,16 +59,7 @@ def translate(error: BaseException) -> es.PersistenceError:
             if isinstance(error, source):
                 return target(str(error))
     for cls in type(error).__mro__:
-        target = _PEP249_NAMES.get(cls.__name__)
-        if target is not None:
-            return target(str(error))
+        named = _PEP249_NAMES.get(cls.__name__)
+        if named is not None:
+            return named(str(error))
     return es.PersistenceError(str(error))
-
-
-@contextmanager
-def translate_errors() -> Iterator[None]:
-    """Re-raise SQLAlchemy errors as eventsourcing persistence errors."""
-    try:
-        yield
-    except (sa_exc.SQLAlchemyError, *_DBAPI_ERRORS) as error:
-        raise translate(error) from error

@@ -79,7 +79,9 @@ class SQLFactory(InfrastructureFactory[SQLTrackingRecorder]):
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
         cls = type(self).aggregate_recorder_class
-        recorder = cls(self.datastore, events_table_name=self._events_table_name(purpose))
+        recorder = cls(
+            self.datastore, events_table_name=self._events_table_name(purpose)
+        )
         return cast(AggregateRecorder, self._created(recorder))
 
     def application_recorder(self) -> ApplicationRecorder:
@@ -95,9 +97,7 @@ class SQLFactory(InfrastructureFactory[SQLTrackingRecorder]):
         cls = tracking_recorder_class or self._topic_class(
             self.TRACKING_RECORDER_TOPIC, type(self).tracking_recorder_class
         )
-        recorder = cls(
-            self.datastore, tracking_table_name=self._tracking_table_name()
-        )
+        recorder = cls(self.datastore, tracking_table_name=self._tracking_table_name())
         return cast(TSQLTrackingRecorder, self._created(recorder))
 
     def process_recorder(self) -> ProcessRecorder:

@@ -27,8 +27,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    bindparam,
-    text,
 )
 from sqlalchemy.schema import CreateIndex, CreateTable
 
@@ -93,13 +91,11 @@ def tracking_table(name: str) -> Table:
     )
 
 
-_EXISTING_RELATIONS = text(
+_EXISTING_RELATIONS = (
     "SELECT c.relname FROM pg_catalog.pg_class c"
     " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-    " WHERE n.nspname = current_schema() AND c.relname IN :names"
-).bindparams(bindparam("names", expanding=True))
-
-_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+    " WHERE n.nspname = current_schema() AND c.relname = ANY(%(names)s)"
+)
 
 
 def create_tables(datastore: Datastore, tables: Sequence[Table]) -> None:
@@ -112,20 +108,23 @@ def create_tables(datastore: Datastore, tables: Sequence[Table]) -> None:
     never waits for the writers of a live one. SQLite: the DDL runs in a
     ``BEGIN IMMEDIATE`` transaction, which serialises it.
     """
-    names = [t.name for t in tables] + [i.name for t in tables for i in t.indexes]
+    names = [t.name for t in tables] + [str(i.name) for t in tables for i in t.indexes]
     if datastore.is_postgres:
-        with datastore.read() as connection:
-            existing = set(
-                connection.execute(_EXISTING_RELATIONS, {"names": names}).scalars()
-            )
-        if existing.issuperset(names):
-            return
-    with datastore.write() as connection:
+        with datastore.read() as cursor:
+            cursor.execute(_EXISTING_RELATIONS, {"names": names})
+            if {row[0] for row in cursor.fetchall()}.issuperset(names):
+                return
+    statements = []
+    for table in tables:
+        statements.append(datastore.compile(CreateTable(table, if_not_exists=True)))
+        statements.extend(
+            datastore.compile(CreateIndex(index, if_not_exists=True))
+            for index in sorted(table.indexes, key=lambda i: str(i.name))
+        )
+    with datastore.write() as cursor:
         if datastore.is_postgres:
             for key in sorted({advisory_lock_key(t.name) for t in tables}):
-                connection.execute(_ADVISORY_LOCK, {"key": key})
-        for table in tables:
-            connection.execute(CreateTable(table, if_not_exists=True))
-            for index in sorted(table.indexes, key=lambda i: str(i.name)):
-                connection.execute(CreateIndex(index, if_not_exists=True))
+                cursor.execute("SELECT pg_advisory_xact_lock(%(key)s)", {"key": key})
+        for statement in statements:
+            cursor.execute(statement)
     logger.debug("ensured tables %s", ", ".join(t.name for t in tables))
