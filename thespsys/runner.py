@@ -155,7 +155,7 @@ class ThespianRunner(Runner[Any]):
             raise RunnerStartError(reply.reason)
         if not isinstance(reply, StartSystemResponse):
             raise RunnerStartError(f"unexpected answer to start: {reply!r}")
-        if settings.base != "simpleSystemBase" and self.owns_actor_system:
+        if self.owns_actor_system:
             self.pgid = reply.pgid
         self._prompts = PromptForwarder(self._actor_system, system_actor)
         self._prompts.start()

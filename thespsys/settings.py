@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from thespsys.errors import ConfigurationError
 from thespsys.supervision import RestartPolicy
 
-BASES = ("multiprocTCPBase", "multiprocQueueBase", "simpleSystemBase")
+# simpleSystemBase runs actors only inside the caller's ask()/listen() calls,
+# so masters' timers and slaves' runs would not happen between commands.
+BASES = ("multiprocTCPBase", "multiprocQueueBase")
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,9 +119,8 @@ class ActorSystemHandle:
         cls, base: str, port: int | None, capabilities: dict[str, Any] | None = None
     ) -> ActorSystemHandle:
         all_capabilities = dict(capabilities or {})
-        if base != "simpleSystemBase":
-            port = port or free_port()
-            all_capabilities["Admin Port"] = port
+        port = port or free_port()
+        all_capabilities["Admin Port"] = port
         try:
             actor_system = ActorSystem(
                 base, all_capabilities, logDefs=log_defs(), transientUnique=True
@@ -186,7 +185,7 @@ def end_process_group(pgid: int, grace: float) -> list[int]:
     Returns the pids that had to be killed.
     """
     if pgid == os.getpgid(0):
-        return []  # Never kill our own group (simpleSystemBase runs in it).
+        return []  # Never kill our own group.
     if wait_for(lambda: not processes_in_group(pgid), grace):
         return []
     left = processes_in_group(pgid)

@@ -9,6 +9,8 @@ from examples.orders import Orders, Payments, Reservations
 from examples.orders import system as orders_system
 from tests.runner.apps import AmendmentTallies, Notes, OtherNotes, Tallies
 from tests.support.actors import listening_addresses, running
+from thespsys.errors import ConfigurationError
+from thespsys.settings import RunnerSettings
 from thespsys.system_spec import SystemSpec, as_system, pipe
 
 pytestmark = pytest.mark.actors
@@ -69,3 +71,17 @@ def test_pipeline_expressions_build_the_same_system() -> None:
     )
     with pytest.raises(TypeError, match="pipe"):
         as_system(Notes | Tallies)  # type: ignore[arg-type]
+
+
+def test_multiproc_queue_base_runs_too(sqlite_url: str) -> None:
+    env = {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": sqlite_url}
+    settings = RunnerSettings(base="multiprocQueueBase")
+    with running(System(pipes=[[Notes, Tallies]]), env, settings=settings) as runner:
+        runner.get(Notes).write("queued")
+        runner.wait(timeout=20)
+        assert runner.get(Tallies).count("Note.Written") == 1
+
+
+def test_unsupported_base_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="base"):
+        RunnerSettings(base="simpleSystemBase")
