@@ -80,6 +80,29 @@ def test_killed_master_is_restarted_by_its_pipeline(env: dict[str, str]) -> None
         assert runner.get(Faulty).count("Note.Written") == 2
 
 
+def test_killed_pipeline_is_restarted_by_the_system_actor(env: dict[str, str]) -> None:
+    with running(System(pipes=[[Notes, Faulty]]), env, settings=FAST) as runner:
+        write(runner, "one")
+        runner.wait(timeout=20)
+        before = status_of(runner, "Faulty")
+        pipeline_pid = parent_of(before.master_pid)
+        os.kill(pipeline_pid, signal.SIGKILL)
+        after = wait_for_status(
+            runner,
+            "Faulty",
+            lambda s: s.state == "running" and s.master_pid not in (None, before.master_pid),
+        )
+        assert parent_of(after.master_pid) != pipeline_pid
+        write(runner, "two")
+        runner.wait(timeout=20)
+        assert runner.get(Faulty).count("Note.Written") == 2
+
+
+def parent_of(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
 def test_stuck_slave_is_replaced_and_its_transaction_rolled_back(env: dict[str, str]) -> None:
     settings = RunnerSettings(poll_interval=0.2, processing_deadline=1.0, restarts=FAST.restarts)
     with running(System(pipes=[[Notes, Faulty]]), env, settings=settings) as runner:
