@@ -1,0 +1,96 @@
+"""End-to-end throughput of the orders cycle: ThespianRunner against a baseline.
+
+    python scripts/benchmark_orders.py [--orders 500] [--postgres ADMIN_URL]
+
+Creates the orders, then waits until every one is paid (5 events and 5
+transactions per order). The baseline, measured in the same run on the same
+kind of database and the same store, is eventsourcing's MultiThreadedRunner
+(one process, a thread per application).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy.engine import make_url
+
+from eventsourcing.system import MultiThreadedRunner, Runner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from examples.orders import Orders, Payments, system  # noqa: E402
+from thespsys.persistence import dispose_engines  # noqa: E402
+from thespsys.runner import ThespianRunner  # noqa: E402
+
+
+def orders_per_second(runner: Runner[Any], count: int) -> float:
+    orders = runner.get(Orders)
+    payments = runner.get(Payments)
+    started = time.perf_counter()
+    for i in range(count):
+        orders.create_order(f"customer-{i}")
+    while (payments.recorder.max_notification_id() or 0) < count:
+        time.sleep(0.01)
+    return count / (time.perf_counter() - started)
+
+
+@contextmanager
+def fresh_database(admin_url: str | None, sqlite_path: Path) -> Iterator[str]:
+    if admin_url is None:
+        yield f"sqlite:///{sqlite_path}"
+        return
+    name = f"thespsys_bench_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        dispose_engines()
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=500)
+    parser.add_argument(
+        "--postgres",
+        metavar="ADMIN_URL",
+        help="make a fresh PostgreSQL database per runner through this URL "
+        "(e.g. postgresql+psycopg2://postgres@127.0.0.1:5432/postgres); "
+        "default: fresh SQLite files",
+    )
+    args = parser.parse_args()
+    runners: dict[str, Callable[[dict[str, str]], Runner[Any]]] = {
+        "MultiThreadedRunner": lambda env: MultiThreadedRunner(system, env=env),
+        "ThespianRunner, 1 pipeline": lambda env: ThespianRunner(system, env=env),
+        "ThespianRunner, 3 pipelines": lambda env: ThespianRunner(
+            system, env=env, pipeline_ids=range(3)
+        ),
+    }
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for number, (label, make) in enumerate(runners.items()):
+            with fresh_database(args.postgres, Path(tmp) / f"orders-{number}.db") as url:
+                env = {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": url}
+                with make(env) as runner:
+                    results[label] = orders_per_second(runner, args.orders)
+    baseline = results["MultiThreadedRunner"]
+    print(f"{'runner':<30}{'orders/s':>10}{'ratio':>8}")
+    for label, rate in results.items():
+        print(f"{label:<30}{rate:>10.0f}{rate / baseline:>7.2f}x")
+
+
+if __name__ == "__main__":
+    main()
