@@ -1,7 +1,8 @@
 """Table definitions, and creating them safely when many processes start at once.
 
 Stored events: ``id`` (the notification id; an identity column on PostgreSQL,
-``INTEGER PRIMARY KEY AUTOINCREMENT`` on SQLite so ids are never reused),
+the rowid on SQLite: events are never deleted, so a committed id is never
+reused, and without ``AUTOINCREMENT`` a commit writes one page less),
 ``originator_id`` (text), ``originator_version``, ``topic``, ``state`` and
 ``slice`` (see ``thespsys.partitions``), unique on (originator_id,
 originator_version), indexed on (slice, id) for partitioned readers.
@@ -59,7 +60,6 @@ def events_table(name: str) -> Table:
             name=safe_identifier(name, "_version_key"),
         ),
         Index(safe_identifier(name, "_slice_id_idx"), "slice", "id"),
-        sqlite_autoincrement=True,
     )
 
 
