@@ -52,9 +52,11 @@ class StopResponse:
 
 @dataclass(frozen=True, slots=True)
 class Prompt:
-    """``leader_name`` has recorded new events: its followers should pull."""
+    """``leader_name`` has recorded new events in ``slices`` (empty: in any):
+    the followers in pipelines owning those slices should pull."""
 
     leader_name: str
+    slices: tuple[int, ...] = ()
 
 
 # SystemActor -> PipelineActor
@@ -123,11 +125,11 @@ class RunRequest:
 
 @dataclass(frozen=True, slots=True)
 class RunResponse:
-    """A run ended. ``recorded``: new events were written; ``more``: the
-    budget ran out before the slave caught up."""
+    """A run ended. ``recorded_slices``: of the new events it recorded (empty:
+    none); ``more``: the budget ran out before the slave caught up."""
 
     processed: int
-    recorded: bool
+    recorded_slices: tuple[int, ...]
     more: bool
 
 

@@ -10,6 +10,7 @@ processed by one pipeline, in order, and N pipelines never overlap.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -51,6 +52,11 @@ class Partition:
 
     def __str__(self) -> str:
         return f"{self.index + 1}/{self.count}"
+
+
+def slices_of(originator_ids: Iterable[UUID | str]) -> tuple[int, ...]:
+    """The distinct slices of some originators, sorted."""
+    return tuple(sorted({slice_of(originator_id) for originator_id in originator_ids}))
 
 
 def tracking_name(leader_name: str, partition: Partition) -> str:

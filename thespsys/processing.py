@@ -25,7 +25,7 @@ from eventsourcing.system import Follower, Leader, RecordingEvent, RecordingEven
 
 from thespsys.errors import ThespsysError
 from thespsys.messages import ParkOrder
-from thespsys.partitions import Partition
+from thespsys.partitions import Partition, slices_of
 from thespsys.upstreams import Upstream, connect_upstream
 
 log = logging.getLogger(__name__)
@@ -57,16 +57,21 @@ def is_database_error(error: BaseException) -> bool:
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
     processed: int
-    recorded: bool
+    recorded_slices: tuple[int, ...]
     more: bool
 
 
-class _RecordedFlag(RecordingEventReceiver[Any]):
+class _RecordedOriginators(RecordingEventReceiver[Any]):
+    """Which originators got new events: their slices say whom to prompt."""
+
     def __init__(self) -> None:
-        self.is_set = False
+        self.ids: set[Any] = set()
 
     def receive_recording_event(self, new_recording_event: RecordingEvent[Any]) -> None:
-        self.is_set = True
+        self.ids.update(
+            recording.notification.originator_id
+            for recording in new_recording_event.recordings
+        )
 
 
 def process_once(
@@ -114,7 +119,7 @@ class PartitionProcessor:
         self.name = name
         self.batch_size = batch_size
         self.app: Follower[Any] = system.follower_cls(name)(env=dict(env))
-        self._recorded = _RecordedFlag()
+        self._recorded = _RecordedOriginators()
         if isinstance(self.app, Leader):
             self.app.lead(self._recorded)
         self.upstreams = {
@@ -130,7 +135,7 @@ class PartitionProcessor:
     def run(self, budget: float) -> RunOutcome:
         """Process what is new, for at most about ``budget`` seconds."""
         deadline = time.monotonic() + budget
-        self._recorded.is_set = False
+        self._recorded.ids.clear()
         self._load_parked()
         processed = 0
         more = False
@@ -147,7 +152,7 @@ class PartitionProcessor:
                         break
                 if len(notifications) < self.batch_size:
                     break
-        return RunOutcome(processed, self._recorded.is_set, more)
+        return RunOutcome(processed, slices_of(self._recorded.ids), more)
 
     def _load_parked(self) -> None:
         if self.dead_letters is not None:

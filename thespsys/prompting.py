@@ -3,7 +3,7 @@
 ``Leader.save()`` notifies its receivers synchronously in the caller's thread;
 a command must not wait for actor messaging. Prompts are collected here and a
 thread of their own sends them, one per leader name however many saves came
-in meanwhile.
+in meanwhile, with the slices of what was recorded.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from eventsourcing.system import RecordingEvent, RecordingEventReceiver
 
 from thespsys.messages import Prompt
+from thespsys.partitions import slices_of
 from thespsys.thespian_adapter import ActorSystemHandle
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ class PromptForwarder(RecordingEventReceiver[Any]):
     def __init__(self, actor_system: ActorSystemHandle, target: Any) -> None:
         self._actor_system = actor_system
         self._target = target
-        self._pending: set[str] = set()
+        self._pending: dict[str, set[int]] = {}
         self._condition = threading.Condition()
         self._stopping = False
         self._thread = threading.Thread(
@@ -35,11 +36,14 @@ class PromptForwarder(RecordingEventReceiver[Any]):
         self._thread.start()
 
     def receive_recording_event(self, new_recording_event: RecordingEvent[Any]) -> None:
-        self.prompt(new_recording_event.application_name)
-
-    def prompt(self, leader_name: str) -> None:
+        slices = slices_of(
+            recording.notification.originator_id
+            for recording in new_recording_event.recordings
+        )
         with self._condition:
-            self._pending.add(leader_name)
+            self._pending.setdefault(new_recording_event.application_name, set()).update(
+                slices
+            )
             self._condition.notify()
 
     def _forward(self) -> None:
@@ -50,10 +54,10 @@ class PromptForwarder(RecordingEventReceiver[Any]):
                         self._condition.wait()
                     if self._stopping:
                         return
-                    names, self._pending = self._pending, set()
-                for name in sorted(names):
+                    pending, self._pending = self._pending, {}
+                for name, slices in sorted(pending.items()):
                     try:
-                        endpoint.tell(self._target, Prompt(name))
+                        endpoint.tell(self._target, Prompt(name, tuple(sorted(slices))))
                     except Exception:
                         # The masters' poll timer processes what this prompt
                         # was for; the prompt only makes it sooner.

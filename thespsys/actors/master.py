@@ -129,8 +129,11 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.database_failures = 0
         if self.state == ProcessState.RETRYING:
             self._set_state(ProcessState.RUNNING)
-        if response.recorded:
-            self.send(self.request.system_actor, Prompt(self.request.application_name))
+        if response.recorded_slices:
+            self.send(
+                self.request.system_actor,
+                Prompt(self.request.application_name, response.recorded_slices),
+            )
         if self.scheduler.finished(more=response.more) and self._can_run():
             self._send_run()
 

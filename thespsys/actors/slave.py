@@ -66,7 +66,7 @@ class ProcessSlave(ActorTypeDispatcher):  # type: ignore[misc]
                 sender, RunFailure(FailureKind.DATABASE, _describe(error), traceback.format_exc())
             )
         else:
-            self.send(sender, RunResponse(outcome.processed, outcome.recorded, outcome.more))
+            self.send(sender, RunResponse(outcome.processed, outcome.recorded_slices, outcome.more))
 
     @staticmethod
     def _construct(request: StartProcessRequest) -> PartitionProcessor:

@@ -26,6 +26,7 @@ from thespsys.messages import (
     StopRequest,
     StopResponse,
 )
+from thespsys.partitions import Partition
 from thespsys.supervision import RestartTracker
 from thespsys.thespian_adapter import die_with_parent
 
@@ -105,8 +106,12 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             self.requester = None
 
     def receiveMsg_Prompt(self, prompt: Prompt, sender: Any) -> None:
-        for pipeline in self.pipelines.values():
-            self.send(pipeline, prompt)
+        assert self.request is not None
+        pipeline_ids = self.request.pipeline_ids
+        for index, pipeline_id in enumerate(pipeline_ids):
+            owned = Partition(index, len(pipeline_ids)).slices
+            if not prompt.slices or any(s in owned for s in prompt.slices):
+                self.send(self.pipelines[pipeline_id], prompt)
 
     def receiveMsg_ChildActorExited(self, message: ChildActorExited, sender: Any) -> None:
         if self.stopping:
