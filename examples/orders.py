@@ -71,17 +71,25 @@ class Orders(ProcessApplication[UUID]):
         return order
 
     @singledispatchmethod
-    def policy(self, domain_event: DomainEventProtocol[Any], processing_event: ProcessingEvent[Any]) -> None:
+    def policy(
+        self,
+        domain_event: DomainEventProtocol[Any],
+        processing_event: ProcessingEvent[Any],
+    ) -> None:
         """Other events are not for Orders."""
 
     @policy.register
-    def _(self, domain_event: Reservation.Created, processing_event: ProcessingEvent[Any]) -> None:  # type: ignore[name-defined]
+    def _(
+        self, domain_event: Reservation.Created, processing_event: ProcessingEvent[Any]
+    ) -> None:  # type: ignore[name-defined]
         order = self.get_order(domain_event.order_id)
         order.set_reserved(domain_event.originator_id)
         processing_event.collect_events(order)
 
     @policy.register
-    def _(self, domain_event: Payment.Created, processing_event: ProcessingEvent[Any]) -> None:  # type: ignore[name-defined]
+    def _(
+        self, domain_event: Payment.Created, processing_event: ProcessingEvent[Any]
+    ) -> None:  # type: ignore[name-defined]
         order = self.get_order(domain_event.order_id)
         order.set_paid(domain_event.originator_id)
         processing_event.collect_events(order)
@@ -89,22 +97,34 @@ class Orders(ProcessApplication[UUID]):
 
 class Reservations(ProcessApplication[UUID]):
     @singledispatchmethod
-    def policy(self, domain_event: DomainEventProtocol[Any], processing_event: ProcessingEvent[Any]) -> None:
+    def policy(
+        self,
+        domain_event: DomainEventProtocol[Any],
+        processing_event: ProcessingEvent[Any],
+    ) -> None:
         """Other events are not for Reservations."""
 
     @policy.register
-    def _(self, domain_event: Order.Created, processing_event: ProcessingEvent[Any]) -> None:  # type: ignore[name-defined]
+    def _(
+        self, domain_event: Order.Created, processing_event: ProcessingEvent[Any]
+    ) -> None:  # type: ignore[name-defined]
         reservation = Reservation(domain_event.originator_id)
         processing_event.collect_events(reservation)
 
 
 class Payments(ProcessApplication[UUID]):
     @singledispatchmethod
-    def policy(self, domain_event: DomainEventProtocol[Any], processing_event: ProcessingEvent[Any]) -> None:
+    def policy(
+        self,
+        domain_event: DomainEventProtocol[Any],
+        processing_event: ProcessingEvent[Any],
+    ) -> None:
         """Other events are not for Payments."""
 
     @policy.register
-    def _(self, domain_event: Order.Reserved, processing_event: ProcessingEvent[Any]) -> None:  # type: ignore[name-defined]
+    def _(
+        self, domain_event: Order.Reserved, processing_event: ProcessingEvent[Any]
+    ) -> None:  # type: ignore[name-defined]
         payment = Payment(domain_event.originator_id)
         processing_event.collect_events(payment)
 

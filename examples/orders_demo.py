@@ -14,7 +14,13 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from examples.orders import Orders, Payments, system
@@ -27,8 +33,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=300, help="orders to create")
     parser.add_argument("--pipelines", type=int, default=2, help="pipelines to run")
-    parser.add_argument("--database-url", help="SQLAlchemy URL (default: a fresh SQLite file)")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait at most")
+    parser.add_argument(
+        "--database-url", help="SQLAlchemy URL (default: a fresh SQLite file)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds to wait at most"
+    )
     args = parser.parse_args(argv)
     if args.orders < 1 or args.pipelines < 1:
         parser.error("--orders and --pipelines must be at least 1")
@@ -47,16 +57,21 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     url = args.database_url or fresh_sqlite_url(DEFAULT_DATABASE)
     env = {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": url}
-    console.print(f"[bold]thespsys[/] orders cycle: {args.orders} orders, "
-                  f"{args.pipelines} pipelines, database {url}")
+    console.print(
+        f"[bold]thespsys[/] orders cycle: {args.orders} orders, "
+        f"{args.pipelines} pipelines, database {url}"
+    )
     with ThespianRunner(system, env=env, pipeline_ids=range(args.pipelines)) as runner:
         console.print(f"actor system up on 127.0.0.1:{runner.admin_port}")
         orders = runner.get(Orders)
         payments = runner.get(Payments)
         started = time.monotonic()
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=console,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
         ) as progress:
             created = progress.add_task("orders created", total=args.orders)
             paid = progress.add_task("orders paid   ", total=args.orders)
@@ -64,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.orders):
                 order_ids.append(orders.create_order())
                 progress.advance(created)
-                progress.update(paid, completed=payments.recorder.max_notification_id() or 0)
+                progress.update(
+                    paid, completed=payments.recorder.max_notification_id() or 0
+                )
             deadline = started + args.timeout
             while (done := payments.recorder.max_notification_id() or 0) < args.orders:
                 progress.update(paid, completed=done)

@@ -23,8 +23,8 @@ from eventsourcing.system import MultiThreadedRunner, Runner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from examples.world_counters import Counters, WorldsApplication, system  # noqa: E402
-from thespsys.runner import ThespianRunner  # noqa: E402
+from examples.world_counters import Counters, WorldsApplication, system
+from thespsys.runner import ThespianRunner
 
 
 def measure(runner: Runner[Any], commands: int) -> list[float]:

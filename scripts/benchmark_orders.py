@@ -21,15 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy.engine import make_url
-
 from eventsourcing.system import MultiThreadedRunner, Runner
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from examples.orders import Orders, Payments, system  # noqa: E402
-from thespsys.persistence import dispose_engines  # noqa: E402
-from thespsys.runner import ThespianRunner  # noqa: E402
+from examples.orders import Orders, Payments, system
+from thespsys.persistence import dispose_engines
+from thespsys.runner import ThespianRunner
 
 
 def orders_per_second(runner: Runner[Any], count: int) -> float:
@@ -53,7 +52,9 @@ def fresh_database(admin_url: str | None, sqlite_path: Path) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        yield (
+            make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        )
     finally:
         dispose_engines()
         with admin.connect() as connection:
@@ -82,8 +83,13 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for number, (label, make) in enumerate(runners.items()):
-            with fresh_database(args.postgres, Path(tmp) / f"orders-{number}.db") as url:
-                env = {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": url}
+            with fresh_database(
+                args.postgres, Path(tmp) / f"orders-{number}.db"
+            ) as url:
+                env = {
+                    "PERSISTENCE_MODULE": "thespsys.persistence",
+                    "DATABASE_URL": url,
+                }
                 with make(env) as runner:
                     results[label] = orders_per_second(runner, args.orders)
     baseline = results["MultiThreadedRunner"]

@@ -51,7 +51,8 @@ class DeadLetterQueue:
         self.app = app
         self.recorder = recorder
         self._upstreams = {
-            name: connect_upstream(app, name, env, Partition(0, 1)) for name in leader_names
+            name: connect_upstream(app, name, env, Partition(0, 1))
+            for name in leader_names
         }
 
     def list(self, status: str | None = PARKED) -> list[DeadLetter]:
@@ -61,7 +62,9 @@ class DeadLetterQueue:
     def retry(self, letter_ids: Iterable[int] | None = None) -> RetryReport:
         """Retry the given parked letters (all parked ones for None)."""
         parked = self.list(PARKED)
-        wanted = {letter.id for letter in parked} if letter_ids is None else set(letter_ids)
+        wanted = (
+            {letter.id for letter in parked} if letter_ids is None else set(letter_ids)
+        )
         self._check_known(wanted, parked)
         chosen = [
             letter
@@ -92,13 +95,19 @@ class DeadLetterQueue:
                 process_once(
                     self.app,
                     upstream.domain_event(notification),
-                    DeadLetterTracking(letter.tracking_name, letter.notification_id, letter.id),
+                    DeadLetterTracking(
+                        letter.tracking_name, letter.notification_id, letter.id
+                    ),
                     f"dead letter {letter.id}",
-                    is_done=lambda: self.recorder.status(letter.id) != PARKED,
+                    is_done=lambda letter_id=letter.id: (
+                        self.recorder.status(letter_id) != PARKED
+                    ),
                 )
             except Exception as error:
                 description = f"{type(error).__name__}: {error}"
-                self.recorder.record_attempt(letter.id, description, traceback.format_exc())
+                self.recorder.record_attempt(
+                    letter.id, description, traceback.format_exc()
+                )
                 report.failed[letter.id] = description
                 report.held.extend(later.id for later in letters[index + 1 :])
                 return

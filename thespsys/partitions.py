@@ -19,8 +19,10 @@ SLICE_COUNT = 1024
 
 def slice_of(originator_id: UUID | str) -> int:
     """The slice (0..SLICE_COUNT-1) that events of this originator fall into."""
-    key = originator_id.bytes if isinstance(originator_id, UUID) else (
-        str(originator_id).encode("utf-8")
+    key = (
+        originator_id.bytes
+        if isinstance(originator_id, UUID)
+        else (str(originator_id).encode("utf-8"))
     )
     return zlib.crc32(key) % SLICE_COUNT
 

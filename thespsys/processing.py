@@ -20,8 +20,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, Notification, PersistenceError, Tracking
-from eventsourcing.system import Follower, Leader, RecordingEvent, RecordingEventReceiver, System
+from eventsourcing.persistence import (
+    IntegrityError,
+    Notification,
+    PersistenceError,
+    Tracking,
+)
+from eventsourcing.system import (
+    Follower,
+    Leader,
+    RecordingEvent,
+    RecordingEventReceiver,
+    System,
+)
 
 from thespsys.errors import ThespsysError
 from thespsys.messages import ParkOrder
@@ -40,7 +51,9 @@ class WriteConflictError(ThespsysError):
 class NotificationError(ThespsysError):
     """Processing one notification raised; the cause is attached."""
 
-    def __init__(self, tracking_name: str, notification_id: int, error: Exception) -> None:
+    def __init__(
+        self, tracking_name: str, notification_id: int, error: Exception
+    ) -> None:
         super().__init__(
             f"{type(error).__name__}: {error} "
             f"(notification {notification_id} of {tracking_name})"
@@ -142,7 +155,9 @@ class PartitionProcessor:
         for upstream in self.upstreams.values():
             position = self.app.recorder.max_tracking_id(upstream.tracking_name)
             while not more:
-                notifications = upstream.select(position, self.batch_size, self.app.topics)
+                notifications = upstream.select(
+                    position, self.batch_size, self.app.topics
+                )
                 for notification in notifications:
                     self._process(upstream, notification)
                     position = notification.id
@@ -157,7 +172,8 @@ class PartitionProcessor:
     def _load_parked(self) -> None:
         if self.dead_letters is not None:
             self._parked = {
-                name: self.dead_letters.parked_originators(name) for name in self.upstreams
+                name: self.dead_letters.parked_originators(name)
+                for name in self.upstreams
             }
 
     def _process(self, upstream: Upstream, notification: Notification) -> None:
@@ -179,7 +195,9 @@ class PartitionProcessor:
         except Exception as error:
             if is_database_error(error):
                 raise
-            raise NotificationError(upstream.tracking_name, notification.id, error) from error
+            raise NotificationError(
+                upstream.tracking_name, notification.id, error
+            ) from error
 
     def _is_parked(self, upstream: Upstream, notification: Notification) -> bool:
         originator = str(notification.originator_id)
@@ -208,15 +226,25 @@ class PartitionProcessor:
             msg = "the park error policy needs thespsys.persistence"
             raise ThespsysError(msg)
         try:
-            park(Tracking(upstream.tracking_name, notification.id), notification,
-                 error, traceback, attempts)
+            park(
+                Tracking(upstream.tracking_name, notification.id),
+                notification,
+                error,
+                traceback,
+                attempts,
+            )
         except IntegrityError:
             return  # the position is past it: processed or parked already
         self._parked.setdefault(upstream.tracking_name, set()).add(
             str(notification.originator_id)
         )
-        log.warning("%s parked notification %d of %s: %s", self.name,
-                    notification.id, upstream.tracking_name, error)
+        log.warning(
+            "%s parked notification %d of %s: %s",
+            self.name,
+            notification.id,
+            upstream.tracking_name,
+            error,
+        )
 
     def close(self) -> None:
         self.app.close()

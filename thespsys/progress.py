@@ -106,7 +106,9 @@ def wait_until_caught_up(
     deadline = time.monotonic() + timeout
     while True:
         heads_before = _heads(system, apps)
-        behind = [lag for lag in measure_lags(system, apps, pipeline_ids) if lag.behind > 0]
+        behind = [
+            lag for lag in measure_lags(system, apps, pipeline_ids) if lag.behind > 0
+        ]
         if not behind and _heads(system, apps) == heads_before:
             return
         if time.monotonic() >= deadline:

@@ -41,9 +41,9 @@ class PromptForwarder(RecordingEventReceiver[Any]):
             for recording in new_recording_event.recordings
         )
         with self._condition:
-            self._pending.setdefault(new_recording_event.application_name, set()).update(
-                slices
-            )
+            self._pending.setdefault(
+                new_recording_event.application_name, set()
+            ).update(slices)
             self._condition.notify()
 
     def _forward(self) -> None:

@@ -84,7 +84,9 @@ class ThespianRunner(Runner[Any]):
     ) -> None:
         super().__init__(as_system(system), dict(env) if env is not None else None)
         self.pipeline_ids = tuple(pipeline_ids)
-        if not self.pipeline_ids or len(set(self.pipeline_ids)) != len(self.pipeline_ids):
+        if not self.pipeline_ids or len(set(self.pipeline_ids)) != len(
+            self.pipeline_ids
+        ):
             msg = f"pipeline_ids must be distinct and not empty: {self.pipeline_ids}"
             raise ValueError(msg)
         self.settings = settings or RunnerSettings()
@@ -148,9 +150,13 @@ class ThespianRunner(Runner[Any]):
             settings=settings,
         )
         try:
-            reply = self._actor_system.ask(system_actor, request, settings.start_timeout)
+            reply = self._actor_system.ask(
+                system_actor, request, settings.start_timeout
+            )
         except ThespsysError as error:
-            raise RunnerStartError(f"the actor system did not start: {error}") from error
+            raise RunnerStartError(
+                f"the actor system did not start: {error}"
+            ) from error
         if isinstance(reply, StartSystemFailure):
             raise RunnerStartError(reply.reason)
         if not isinstance(reply, StartSystemResponse):

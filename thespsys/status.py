@@ -57,9 +57,7 @@ def combine(
                 last_error=process.last_error,
                 last_traceback=process.last_traceback,
                 lags=tuple(
-                    lag
-                    for lag in lags
-                    if (lag.follower, lag.pipeline_id) == key
+                    lag for lag in lags if (lag.follower, lag.pipeline_id) == key
                 ),
                 parked=parked.get(key, 0),
                 master_pid=process.master_pid,

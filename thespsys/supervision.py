@@ -30,7 +30,8 @@ class Backoff:
 
 @dataclass(frozen=True, slots=True)
 class RestartPolicy:
-    """Restart with backoff; give up after ``max_restarts`` within ``within_seconds``."""
+    """Restart with backoff; give up after ``max_restarts`` restarts within
+    ``within_seconds``."""
 
     max_restarts: int = 10
     within_seconds: float = 60.0
@@ -92,7 +93,9 @@ class ErrorHandling:
             policy = ErrorPolicy(value.strip().lower())
         except ValueError:
             choices = ", ".join(p.value for p in ErrorPolicy)
-            raise ConfigurationError(name, f"{value!r} is not one of {choices}") from None
+            raise ConfigurationError(
+                name, f"{value!r} is not one of {choices}"
+            ) from None
         name, value = setting(cls.PARK_AFTER_ATTEMPTS, "3")
         park_after = _number(name, value, int)
         if park_after < 1:

@@ -41,15 +41,18 @@ class ActorTimeoutError(ActorSystemError):
     """An actor did not answer in time; ``request`` is what was asked."""
 
     def __init__(self, request: object, timeout: float) -> None:
-        super().__init__(
-            f"no answer to {type(request).__name__} within {timeout:g} s"
-        )
+        super().__init__(f"no answer to {type(request).__name__} within {timeout:g} s")
         self.request = request
         self.timeout = timeout
 
 
 def _init_with_host(
-    self: Any, af: Any, socktype: Any, proto: Any, baseaddr: Any, port: Any,
+    self: Any,
+    af: Any,
+    socktype: Any,
+    proto: Any,
+    baseaddr: Any,
+    port: Any,
     external: Any = False,
 ) -> None:
     if external and not baseaddr and _listen_host is not None:

@@ -33,7 +33,9 @@ class Upstream:
         )
 
     def notification(self, notification_id: int) -> Notification:
-        found = self.recorder.select_notifications(notification_id, 1, stop=notification_id)
+        found = self.recorder.select_notifications(
+            notification_id, 1, stop=notification_id
+        )
         if not found or found[0].id != notification_id:
             msg = f"{self.leader_name} has no notification {notification_id}"
             raise LookupError(msg)

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
 from eventsourcing.domain import Aggregate, DomainEventProtocol, event
 from eventsourcing.system import ProcessApplication
 from eventsourcing.utils import get_topic
@@ -56,7 +60,11 @@ class OtherNotes(Notes):
 class Tallies(ProcessApplication[UUID]):
     """Counts every event it is given, under the name of its leader."""
 
-    def policy(self, domain_event: DomainEventProtocol[Any], processing_event: ProcessingEvent[Any]) -> None:
+    def policy(
+        self,
+        domain_event: DomainEventProtocol[Any],
+        processing_event: ProcessingEvent[Any],
+    ) -> None:
         name = type(domain_event).__qualname__
         try:
             tally = self.repository.get(Tally.create_id(name))

@@ -18,7 +18,9 @@ from thespsys.settings import RunnerSettings
 pytestmark = pytest.mark.actors
 
 
-def test_events_recorded_before_start_and_while_stopped(store_env: dict[str, str]) -> None:
+def test_events_recorded_before_start_and_while_stopped(
+    store_env: dict[str, str],
+) -> None:
     worlds = WorldsApplication(env=store_env)
     world_id = worlds.create_world()
     worlds.make_it_so(world_id, "before start")

@@ -56,7 +56,9 @@ def test_orders_cycle_matches_single_threaded_runner(
             assert reservation.order_id == order_id == payment.order_id
         actual = counts_by_application(runner)
 
-    baseline = SingleThreadedRunner(orders.system, env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    baseline = SingleThreadedRunner(
+        orders.system, env={"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    )
     baseline.start()
     try:
         run_orders(baseline, count)

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.actors
 def test_joined_runner_prompts_and_leaves_the_system_running(sqlite_url: str) -> None:
     env = {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": sqlite_url}
     with running(system, env) as owner:
-        joined = ThespianRunner(system, env=env, settings=RunnerSettings(admin_port=owner.admin_port))
+        joined = ThespianRunner(
+            system, env=env, settings=RunnerSettings(admin_port=owner.admin_port)
+        )
         joined.start()
         try:
             assert not joined.owns_actor_system

@@ -85,4 +85,3 @@ def test_multiproc_queue_base_runs_too(sqlite_url: str) -> None:
 def test_unsupported_base_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="base"):
         RunnerSettings(base="simpleSystemBase")
-

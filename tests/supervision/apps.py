@@ -27,7 +27,11 @@ class Faulty(Tallies):
     - ``exit-once``: kills its own process the first time.
     """
 
-    def policy(self, domain_event: DomainEventProtocol[Any], processing_event: ProcessingEvent[Any]) -> None:
+    def policy(
+        self,
+        domain_event: DomainEventProtocol[Any],
+        processing_event: ProcessingEvent[Any],
+    ) -> None:
         text = getattr(domain_event, "text", "")
         if text.startswith("fail-always"):
             msg = f"cannot process {text!r}"
@@ -37,9 +41,13 @@ class Faulty(Tallies):
             if self._count_attempt(domain_event.originator_id) <= times:
                 msg = f"failing {text!r} on purpose"
                 raise ValueError(msg)
-        if text.startswith("hang-once") and self._first_time(domain_event.originator_id):
+        if text.startswith("hang-once") and self._first_time(
+            domain_event.originator_id
+        ):
             time.sleep(3600)
-        if text.startswith("exit-once") and self._first_time(domain_event.originator_id):
+        if text.startswith("exit-once") and self._first_time(
+            domain_event.originator_id
+        ):
             os._exit(3)
         super().policy(domain_event, processing_event)
 

@@ -18,11 +18,15 @@ pytestmark = pytest.mark.actors
 def set_outage(database_url: str, *, down: bool) -> None:
     """Refuse new connections and end the open ones (or allow them again)."""
     name = make_url(database_url).database
-    engine = sqlalchemy.create_engine(postgres_admin_url(), isolation_level="AUTOCOMMIT")
+    engine = sqlalchemy.create_engine(
+        postgres_admin_url(), isolation_level="AUTOCOMMIT"
+    )
     try:
         with engine.connect() as connection:
             connection.execute(
-                sqlalchemy.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(not down).lower()}')
+                sqlalchemy.text(
+                    f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(not down).lower()}'
+                )
             )
             if down:
                 connection.execute(
@@ -44,7 +48,9 @@ def test_processing_backs_off_and_resumes_after_an_outage(postgres_url: str) -> 
         "RETRY_BACKOFF_MAX": "0.5",
     }
     settings = RunnerSettings(poll_interval=0.2)
-    with running(orders.system, env, pipeline_ids=range(2), settings=settings) as runner:
+    with running(
+        orders.system, env, pipeline_ids=range(2), settings=settings
+    ) as runner:
         app = runner.get(orders.Orders)
         order_ids = [app.create_order() for _ in range(100)]
         set_outage(postgres_url, down=True)
@@ -62,5 +68,7 @@ def test_processing_backs_off_and_resumes_after_an_outage(postgres_url: str) -> 
         statuses = runner.status()
         assert {s.state for s in statuses} == {"running"}
         assert sum(s.restarts for s in statuses) == 0  # backed off; no restart storm
-        counts = {name: sum(c.values()) for name, c in counts_by_application(runner).items()}
+        counts = {
+            name: sum(c.values()) for name, c in counts_by_application(runner).items()
+        }
         assert counts == {"Orders": 360, "Reservations": 120, "Payments": 120}

@@ -27,7 +27,9 @@ pytestmark = [pytest.mark.actors, pytest.mark.slow]
 ORDERS = int(os.environ.get("THESPSYS_FAULT_ORDERS", "2000"))
 SETTINGS = RunnerSettings(
     poll_interval=0.5,
-    restarts=RestartPolicy(max_restarts=100_000, within_seconds=60, backoff=Backoff(0.01, 0.1)),
+    restarts=RestartPolicy(
+        max_restarts=100_000, within_seconds=60, backoff=Backoff(0.01, 0.1)
+    ),
 )
 
 
@@ -63,7 +65,9 @@ class Killer(threading.Thread):
 def test_no_event_lost_or_duplicated_while_processes_are_killed(
     store_env: dict[str, str],
 ) -> None:
-    with running(orders.system, store_env, pipeline_ids=range(3), settings=SETTINGS) as runner:
+    with running(
+        orders.system, store_env, pipeline_ids=range(3), settings=SETTINGS
+    ) as runner:
         killer = Killer(runner)
         killer.start()
         try:
@@ -71,7 +75,8 @@ def test_no_event_lost_or_duplicated_while_processes_are_killed(
             order_ids = [app.create_order(f"customer-{i}") for i in range(ORDERS)]
             # Keep killing after the last command, until enough were killed.
             enough = wait_for(
-                lambda: killer.killed["slave"] >= 10 and killer.killed["master"] >= 2, 60
+                lambda: killer.killed["slave"] >= 10 and killer.killed["master"] >= 2,
+                60,
             )
         finally:
             killer.stopping.set()
@@ -82,7 +87,9 @@ def test_no_event_lost_or_duplicated_while_processes_are_killed(
         assert unpaid == []
         actual = counts_by_application(runner)
 
-    baseline = SingleThreadedRunner(orders.system, env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    baseline = SingleThreadedRunner(
+        orders.system, env={"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    )
     baseline.start()
     try:
         baseline_orders = baseline.get(orders.Orders)

@@ -11,7 +11,12 @@ from eventsourcing.system import EventProcessingError, System
 
 from tests.runner.apps import Notes, Tallies
 from tests.supervision.apps import BrokenInActors, Faulty
-from tests.support.actors import running, status_of, wait_for_status
+from tests.support.actors import (
+    running,
+    running_until_failure,
+    status_of,
+    wait_for_status,
+)
 from thespsys.runner import ApplicationFailedError
 from thespsys.settings import RunnerSettings
 from thespsys.supervision import Backoff, RestartPolicy
@@ -20,7 +25,9 @@ pytestmark = pytest.mark.actors
 
 FAST = RunnerSettings(
     poll_interval=0.2,
-    restarts=RestartPolicy(max_restarts=3, within_seconds=60, backoff=Backoff(0.05, 0.2)),
+    restarts=RestartPolicy(
+        max_restarts=3, within_seconds=60, backoff=Backoff(0.05, 0.2)
+    ),
 )
 
 
@@ -50,7 +57,9 @@ def test_killed_slave_is_restarted_and_resumes(env: dict[str, str]) -> None:
         slave_pid = status_of(runner, "Faulty").slave_pid
         os.kill(slave_pid, signal.SIGKILL)
         restarted = wait_for_status(
-            runner, "Faulty", lambda s: s.state == "running" and s.slave_pid not in (None, slave_pid)
+            runner,
+            "Faulty",
+            lambda s: s.state == "running" and s.slave_pid not in (None, slave_pid),
         )
         assert restarted.restarts == 1
         write(runner, "three")
@@ -58,7 +67,9 @@ def test_killed_slave_is_restarted_and_resumes(env: dict[str, str]) -> None:
         assert runner.get(Faulty).count("Note.Written") == 3
 
 
-def test_slave_that_exits_mid_notification_processes_it_once(env: dict[str, str]) -> None:
+def test_slave_that_exits_mid_notification_processes_it_once(
+    env: dict[str, str],
+) -> None:
     with running(System(pipes=[[Notes, Faulty]]), env, settings=FAST) as runner:
         write(runner, "before", "exit-once", "after")
         runner.wait(timeout=20)
@@ -73,7 +84,9 @@ def test_killed_master_is_restarted_by_its_pipeline(env: dict[str, str]) -> None
         before = status_of(runner, "Faulty")
         os.kill(before.master_pid, signal.SIGKILL)
         wait_for_status(
-            runner, "Faulty", lambda s: s.state == "running" and s.master_pid != before.master_pid
+            runner,
+            "Faulty",
+            lambda s: s.state == "running" and s.master_pid != before.master_pid,
         )
         write(runner, "two")
         runner.wait(timeout=20)
@@ -90,7 +103,9 @@ def test_killed_pipeline_is_restarted_by_the_system_actor(env: dict[str, str]) -
         after = wait_for_status(
             runner,
             "Faulty",
-            lambda s: s.state == "running" and s.master_pid not in (None, before.master_pid),
+            lambda s: (
+                s.state == "running" and s.master_pid not in (None, before.master_pid)
+            ),
         )
         assert parent_of(after.master_pid) != pipeline_pid
         write(runner, "two")
@@ -103,8 +118,12 @@ def parent_of(pid: int) -> int:
     return int(stat.rsplit(")", 1)[1].split()[1])
 
 
-def test_stuck_slave_is_replaced_and_its_transaction_rolled_back(env: dict[str, str]) -> None:
-    settings = RunnerSettings(poll_interval=0.2, processing_deadline=1.0, restarts=FAST.restarts)
+def test_stuck_slave_is_replaced_and_its_transaction_rolled_back(
+    env: dict[str, str],
+) -> None:
+    settings = RunnerSettings(
+        poll_interval=0.2, processing_deadline=1.0, restarts=FAST.restarts
+    )
     with running(System(pipes=[[Notes, Faulty]]), env, settings=settings) as runner:
         write(runner, "hang-once", "next")
         runner.wait(timeout=30)
@@ -118,20 +137,23 @@ def test_constructor_failure_restarts_with_backoff_then_fails_visibly(
     env: dict[str, str],
 ) -> None:
     system = System(pipes=[[Notes, BrokenInActors], [Notes, Tallies]])
-    with pytest.raises(EventProcessingError) as raised:
-        with running(system, env, settings=FAST) as runner:
-            failed = wait_for_status(runner, "BrokenInActors", lambda s: s.state == "failed")
-            assert failed.restarts == 3
-            assert "cannot start here" in failed.last_error
-            with pytest.raises(EventProcessingError):
-                runner.watch_for_errors(timeout=1)
-            # The rest of the system keeps running.
-            write(runner, "still working")
-            wait_for_status(runner, "Tallies", lambda s: s.behind == 0 and s.state == "running")
-            assert runner.get(Tallies).count("Note.Written") == 1
+    with running_until_failure(system, env, settings=FAST) as (runner, stopped):
+        failed = wait_for_status(
+            runner, "BrokenInActors", lambda s: s.state == "failed"
+        )
+        assert failed.restarts == 3
+        assert "cannot start here" in failed.last_error
+        with pytest.raises(EventProcessingError):
+            runner.watch_for_errors(timeout=1)
+        # The rest of the system keeps running.
+        write(runner, "still working")
+        wait_for_status(
+            runner, "Tallies", lambda s: s.behind == 0 and s.state == "running"
+        )
+        assert runner.get(Tallies).count("Note.Written") == 1
     # stop() re-raises the error that stopped an application.
-    assert isinstance(raised.value.__cause__, ApplicationFailedError)
-    assert "BrokenInActors" in str(raised.value)
+    assert isinstance(stopped.error.__cause__, ApplicationFailedError)
+    assert "BrokenInActors" in str(stopped.error)
 
 
 def test_retry_policy_retries_with_backoff_visibly(env: dict[str, str]) -> None:
@@ -147,15 +169,14 @@ def test_retry_policy_retries_with_backoff_visibly(env: dict[str, str]) -> None:
 def test_stop_policy_stops_the_application_and_reports(env: dict[str, str]) -> None:
     env = {**env, "FAULTY_ERROR_POLICY": "stop"}
     system = System(pipes=[[Notes, Faulty], [Notes, Tallies]])
-    with pytest.raises(EventProcessingError) as raised:
-        with running(system, env, settings=FAST) as runner:
-            write(runner, "fine", "fail-always", "never reached")
-            with pytest.raises(EventProcessingError) as watched:
-                runner.watch_for_errors(timeout=30)
-            assert "cannot process 'fail-always'" in str(watched.value)
-            assert "Traceback" in str(watched.value.__cause__)
-            write(runner, "others go on")
-            wait_for_status(runner, "Tallies", lambda s: s.behind == 0)
-            assert runner.get(Tallies).count("Note.Written") == 4
-            assert runner.get(Faulty).count("Note.Written") == 1
-    assert isinstance(raised.value.__cause__, ApplicationFailedError)
+    with running_until_failure(system, env, settings=FAST) as (runner, stopped):
+        write(runner, "fine", "fail-always", "never reached")
+        with pytest.raises(EventProcessingError) as watched:
+            runner.watch_for_errors(timeout=30)
+        assert "cannot process 'fail-always'" in str(watched.value)
+        assert "Traceback" in str(watched.value.__cause__)
+        write(runner, "others go on")
+        wait_for_status(runner, "Tallies", lambda s: s.behind == 0)
+        assert runner.get(Tallies).count("Note.Written") == 4
+        assert runner.get(Faulty).count("Note.Written") == 1
+    assert isinstance(stopped.error.__cause__, ApplicationFailedError)

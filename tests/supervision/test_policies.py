@@ -6,7 +6,13 @@ import pytest
 
 from thespsys.errors import ConfigurationError
 from thespsys.scheduling import RunScheduler
-from thespsys.supervision import Backoff, ErrorHandling, ErrorPolicy, RestartPolicy, RestartTracker
+from thespsys.supervision import (
+    Backoff,
+    ErrorHandling,
+    ErrorPolicy,
+    RestartPolicy,
+    RestartTracker,
+)
 
 
 def test_backoff_doubles_and_is_capped() -> None:
@@ -15,7 +21,9 @@ def test_backoff_doubles_and_is_capped() -> None:
 
 
 def test_restarts_give_up_after_too_many_within_the_window() -> None:
-    tracker = RestartTracker(RestartPolicy(max_restarts=3, within_seconds=10, backoff=Backoff(1, 8)))
+    tracker = RestartTracker(
+        RestartPolicy(max_restarts=3, within_seconds=10, backoff=Backoff(1, 8))
+    )
     assert [tracker.next_delay(t) for t in (0, 1, 2)] == [1, 2, 4]
     assert tracker.next_delay(3) is None
     assert tracker.next_delay(10.5) == 4  # the first restart left the window
@@ -23,7 +31,11 @@ def test_restarts_give_up_after_too_many_within_the_window() -> None:
 
 
 def test_error_handling_reads_per_application_settings() -> None:
-    env = {"ERROR_POLICY": "stop", "ORDERS_ERROR_POLICY": "park", "PARK_AFTER_ATTEMPTS": "5"}
+    env = {
+        "ERROR_POLICY": "stop",
+        "ORDERS_ERROR_POLICY": "park",
+        "PARK_AFTER_ATTEMPTS": "5",
+    }
     assert ErrorHandling.from_env("Orders", env).policy is ErrorPolicy.PARK
     assert ErrorHandling.from_env("Orders", env).park_after == 5
     assert ErrorHandling.from_env("Payments", env).policy is ErrorPolicy.STOP

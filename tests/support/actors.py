@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eventsourcing.system import EventProcessingError
+
 from thespsys.runner import ThespianRunner
-from thespsys.thespian_adapter import port_accepts_connections, processes_in_group, wait_for
+from thespsys.thespian_adapter import (
+    port_accepts_connections,
+    processes_in_group,
+    wait_for,
+)
 
 
 def assert_actor_system_gone(pgid: int | None, port: int | None) -> None:
@@ -20,7 +28,9 @@ def assert_actor_system_gone(pgid: int | None, port: int | None) -> None:
 
 
 @contextmanager
-def running(system: Any, env: dict[str, str], **kwargs: Any) -> Iterator[ThespianRunner]:
+def running(
+    system: Any, env: dict[str, str], **kwargs: Any
+) -> Iterator[ThespianRunner]:
     runner = ThespianRunner(system, env=env, **kwargs)
     runner.start()
     pgid, port = runner.pgid, runner.admin_port
@@ -28,6 +38,39 @@ def running(system: Any, env: dict[str, str], **kwargs: Any) -> Iterator[Thespia
         yield runner
     finally:
         runner.stop()
+        assert_actor_system_gone(pgid, port)
+
+
+@dataclass
+class StopOutcome:
+    error: BaseException | None = None
+
+
+@contextmanager
+def running_until_failure(
+    system: Any, env: dict[str, str], **kwargs: Any
+) -> Iterator[tuple[ThespianRunner, StopOutcome]]:
+    """Like ``running``, for tests in which an application fails: ``stop()``
+    must then raise, and that error lands in the outcome. A failed assertion
+    in the body is never hidden behind it."""
+    runner = ThespianRunner(system, env=env, **kwargs)
+    runner.start()
+    pgid, port = runner.pgid, runner.admin_port
+    outcome = StopOutcome()
+    try:
+        yield runner, outcome
+    except BaseException:
+        with contextlib.suppress(EventProcessingError):
+            runner.stop()
+        raise
+    else:
+        try:
+            runner.stop()
+        except EventProcessingError as error:
+            outcome.error = error
+        else:
+            raise AssertionError("stop() did not re-raise the application's failure")
+    finally:
         assert_actor_system_gone(pgid, port)
 
 
@@ -49,7 +92,9 @@ def listening_addresses(pgid: int) -> set[tuple[str, int]]:
             if state == "0A" and inode in inodes:
                 host_hex, port_hex = local.split(":")
                 if len(host_hex) == 8:
-                    host = ".".join(str(int(host_hex[i : i + 2], 16)) for i in (6, 4, 2, 0))
+                    host = ".".join(
+                        str(int(host_hex[i : i + 2], 16)) for i in (6, 4, 2, 0)
+                    )
                 else:
                     host = host_hex
                 addresses.add((host, int(port_hex, 16)))

@@ -75,8 +75,10 @@ def create_postgres_database() -> str:
     require_postgres()
     name = f"thespsys_test_{uuid.uuid4().hex[:16]}"
     _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    return make_url(postgres_admin_url()).set(database=name).render_as_string(
-        hide_password=False
+    return (
+        make_url(postgres_admin_url())
+        .set(database=name)
+        .render_as_string(hide_password=False)
     )
 
 

@@ -7,6 +7,7 @@ SystemActor whenever it changes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -62,7 +63,9 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
 
     # Start and slave supervision
 
-    def receiveMsg_StartProcessRequest(self, request: StartProcessRequest, sender: Any) -> None:
+    def receiveMsg_StartProcessRequest(
+        self, request: StartProcessRequest, sender: Any
+    ) -> None:
         self.request = request
         self.errors = ErrorHandling.from_env(
             request.application_name, {**os.environ, **dict(request.env)}
@@ -84,7 +87,9 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         else:
             self._publish()
 
-    def receiveMsg_ChildActorExited(self, message: ChildActorExited, sender: Any) -> None:
+    def receiveMsg_ChildActorExited(
+        self, message: ChildActorExited, sender: Any
+    ) -> None:
         if self.stopping or message.childAddress != self.slave:
             return
         assert self.restarts is not None
@@ -111,7 +116,11 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             self._send_run()
 
     def _can_run(self) -> bool:
-        return not self.stopping and self.slave is not None and self.state != ProcessState.FAILED
+        return (
+            not self.stopping
+            and self.slave is not None
+            and self.state != ProcessState.FAILED
+        )
 
     def _send_run(self) -> None:
         assert self.request is not None
@@ -154,7 +163,10 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         attempts = self.attempts[key] = self.attempts.get(key, 0) + 1
         if self.errors.policy is ErrorPolicy.STOP:
             self._set_state(ProcessState.FAILED, failure.error, failure.traceback)
-        elif self.errors.policy is ErrorPolicy.PARK and attempts >= self.errors.park_after:
+        elif (
+            self.errors.policy is ErrorPolicy.PARK
+            and attempts >= self.errors.park_after
+        ):
             self.park = ParkOrder(*key, attempts, failure.error, failure.traceback)
             self._retry_after(0.0)
         else:
@@ -195,10 +207,8 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             "with one run; ended it"
         )
         log.error("%s: %s", self._name, self.last_error)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(self.slave_pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def _wake(self, seconds: float, payload: object) -> None:
         self.wakeupAfter(timedelta(seconds=seconds), payload=payload)

@@ -21,7 +21,6 @@ from thespsys.messages import (
     StopRequest,
     StopResponse,
 )
-
 from thespsys.supervision import RestartTracker
 from thespsys.thespian_adapter import die_with_parent
 
@@ -71,7 +70,9 @@ class PipelineActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         for name in self.followers_of.get(prompt.leader_name, ()):
             self.send(self.masters[name], prompt)
 
-    def receiveMsg_ChildActorExited(self, message: ChildActorExited, sender: Any) -> None:
+    def receiveMsg_ChildActorExited(
+        self, message: ChildActorExited, sender: Any
+    ) -> None:
         if self.stopping:
             return
         for name, master in self.masters.items():
@@ -84,7 +85,9 @@ class PipelineActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         tracker = self.restarts[name]
         delay = tracker.next_delay(time.monotonic())
         if delay is None:
-            self._publish(name, ProcessState.FAILED, tracker.restarts, "master kept exiting")
+            self._publish(
+                name, ProcessState.FAILED, tracker.restarts, "master kept exiting"
+            )
             return
         log.warning("master of %s exited; restarting it in %.2f s", name, delay)
         self._publish(name, ProcessState.RESTARTING, tracker.restarts, "master exited")

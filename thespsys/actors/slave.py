@@ -31,7 +31,9 @@ class ProcessSlave(ActorTypeDispatcher):  # type: ignore[misc]
         self.request: StartProcessRequest | None = None
         self.processor: PartitionProcessor | None = None
 
-    def receiveMsg_StartProcessRequest(self, request: StartProcessRequest, sender: Any) -> None:
+    def receiveMsg_StartProcessRequest(
+        self, request: StartProcessRequest, sender: Any
+    ) -> None:
         self.request = request
         self.send(sender, SlaveStarted(os.getpid()))
 
@@ -41,8 +43,12 @@ class ProcessSlave(ActorTypeDispatcher):  # type: ignore[misc]
             if self.processor is None:
                 self.processor = self._construct(self.request)
         except Exception as error:
-            kind = FailureKind.DATABASE if is_database_error(error) else FailureKind.START
-            self.send(sender, RunFailure(kind, _describe(error), traceback.format_exc()))
+            kind = (
+                FailureKind.DATABASE if is_database_error(error) else FailureKind.START
+            )
+            self.send(
+                sender, RunFailure(kind, _describe(error), traceback.format_exc())
+            )
             if kind == FailureKind.START:
                 self.send(self.myAddress, ActorExitRequest())
             return
@@ -63,10 +69,16 @@ class ProcessSlave(ActorTypeDispatcher):  # type: ignore[misc]
             )
         except Exception as error:
             self.send(
-                sender, RunFailure(FailureKind.DATABASE, _describe(error), traceback.format_exc())
+                sender,
+                RunFailure(
+                    FailureKind.DATABASE, _describe(error), traceback.format_exc()
+                ),
             )
         else:
-            self.send(sender, RunResponse(outcome.processed, outcome.recorded_slices, outcome.more))
+            self.send(
+                sender,
+                RunResponse(outcome.processed, outcome.recorded_slices, outcome.more),
+            )
 
     @staticmethod
     def _construct(request: StartProcessRequest) -> PartitionProcessor:

@@ -46,7 +46,9 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.pipelines: dict[int, Any] = {}
         self.starting: set[int] = set()
 
-    def receiveMsg_StartSystemRequest(self, request: StartSystemRequest, sender: Any) -> None:
+    def receiveMsg_StartSystemRequest(
+        self, request: StartSystemRequest, sender: Any
+    ) -> None:
         if self.request is not None:
             self._attach(request, sender)
             return
@@ -70,11 +72,14 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
                 sender,
                 StartSystemFailure(
                     "this actor system runs another system or other pipelines: "
-                    f"{sorted(dict(running.spec.nodes))} on {list(running.pipeline_ids)}"
+                    f"{sorted(dict(running.spec.nodes))} "
+                    f"on {list(running.pipeline_ids)}"
                 ),
             )
         elif self.starting:
-            self.send(sender, StartSystemFailure("the system is still starting; try again"))
+            self.send(
+                sender, StartSystemFailure("the system is still starting; try again")
+            )
         else:
             self.send(sender, StartSystemResponse(pgid=os.getpgid(0)))
 
@@ -113,7 +118,9 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             if not prompt.slices or any(s in owned for s in prompt.slices):
                 self.send(self.pipelines[pipeline_id], prompt)
 
-    def receiveMsg_ChildActorExited(self, message: ChildActorExited, sender: Any) -> None:
+    def receiveMsg_ChildActorExited(
+        self, message: ChildActorExited, sender: Any
+    ) -> None:
         if self.stopping:
             return
         for pipeline_id, pipeline in self.pipelines.items():
@@ -131,7 +138,9 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
                     name, pipeline_id, state, status.restarts, "pipeline actor exited"
                 )
         if delay is not None:
-            log.warning("pipeline %d exited; restarting it in %.2f s", pipeline_id, delay)
+            log.warning(
+                "pipeline %d exited; restarting it in %.2f s", pipeline_id, delay
+            )
             self.wakeupAfter(timedelta(seconds=delay), payload=pipeline_id)
 
     def receiveMsg_WakeupMessage(self, message: WakeupMessage, sender: Any) -> None:

@@ -55,7 +55,12 @@ def dead_letters_table(name: str) -> Table:
     return Table(
         name,
         MetaData(),
-        Column("id", BigInteger().with_variant(Integer(), "sqlite"), Identity(), primary_key=True),
+        Column(
+            "id",
+            BigInteger().with_variant(Integer(), "sqlite"),
+            Identity(),
+            primary_key=True,
+        ),
         Column("tracking_name", Text, nullable=False),
         Column("notification_id", BigInteger, nullable=False),
         Column("originator_id", Text, nullable=False),
@@ -69,10 +74,15 @@ def dead_letters_table(name: str) -> Table:
         Column("resolved_at", Float, nullable=True),
         PrimaryKeyConstraint("id", name=safe_identifier(name, "_pkey")),
         UniqueConstraint(
-            "tracking_name", "notification_id", name=safe_identifier(name, "_position_key")
+            "tracking_name",
+            "notification_id",
+            name=safe_identifier(name, "_position_key"),
         ),
         Index(
-            safe_identifier(name, "_status_idx"), "status", "tracking_name", "originator_id"
+            safe_identifier(name, "_status_idx"),
+            "status",
+            "tracking_name",
+            "originator_id",
         ),
         sqlite_autoincrement=True,
     )
@@ -151,9 +161,18 @@ class SQLDeadLetterRecorder:
             )
         )
         columns = [
-            c.id, c.tracking_name, c.notification_id, c.originator_id,
-            c.originator_version, c.topic, c.error, c.traceback, c.attempts,
-            c.parked_at, c.status, c.resolved_at,
+            c.id,
+            c.tracking_name,
+            c.notification_id,
+            c.originator_id,
+            c.originator_version,
+            c.topic,
+            c.error,
+            c.traceback,
+            c.attempts,
+            c.parked_at,
+            c.status,
+            c.resolved_at,
         ]
         self._select_all = datastore.compile(select(*columns).order_by(c.id))
         self._select_status = datastore.compile(
@@ -211,7 +230,8 @@ class SQLDeadLetterRecorder:
 
     def resolve(self, cursor: Any, letter_id: int, status: str) -> None:
         cursor.execute(
-            self._resolve, {"letter_id": letter_id, "new_status": status, "now": time.time()}
+            self._resolve,
+            {"letter_id": letter_id, "new_status": status, "now": time.time()},
         )
         if cursor.rowcount != 1:
             msg = f"dead letter {letter_id} is not parked (resolved already?)"
@@ -225,7 +245,11 @@ class SQLDeadLetterRecorder:
         with self.datastore.write() as cursor:
             cursor.execute(
                 self._attempt,
-                {"letter_id": letter_id, "new_error": error, "new_traceback": traceback},
+                {
+                    "letter_id": letter_id,
+                    "new_error": error,
+                    "new_traceback": traceback,
+                },
             )
 
     def select(self, status: str | None = None) -> list[DeadLetter]:
@@ -260,7 +284,9 @@ class SQLDeadLetterRecorder:
 
     def is_parked(self, tracking_name: str, originator_id: str) -> bool:
         with self.datastore.read() as cursor:
-            cursor.execute(self._is_parked, {"name": tracking_name, "originator": originator_id})
+            cursor.execute(
+                self._is_parked, {"name": tracking_name, "originator": originator_id}
+            )
             row = cursor.fetchone()
         return bool(row and row[0])
 

@@ -122,7 +122,9 @@ class SQLProcessRecorder(SQLApplicationRecorder, ProcessRecorder):
         self.dead_letters = SQLDeadLetterRecorder(
             datastore,
             dead_letters_table_name
-            or safe_identifier(events_table_name.removesuffix("_events"), "_dead_letters"),
+            or safe_identifier(
+                events_table_name.removesuffix("_events"), "_dead_letters"
+            ),
         )
         self.tables = (self.events_table, self.tracking_table, self.dead_letters.table)
 
@@ -149,7 +151,9 @@ class SQLProcessRecorder(SQLApplicationRecorder, ProcessRecorder):
         past it, in one transaction."""
         with self.datastore.write() as cursor:
             self._tracking.insert(cursor, tracking)
-            self.dead_letters.park(cursor, tracking, notification, error, traceback, attempts)
+            self.dead_letters.park(
+                cursor, tracking, notification, error, traceback, attempts
+            )
 
     def insert_tracking(self, tracking: Tracking) -> None:
         with self.datastore.write() as cursor:
