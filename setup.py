@@ -27,6 +27,8 @@ setup(
             # benchmark compares against eventsourcing.postgres (psycopg 3).
             "pycryptodome>=3.22,<4",
             "eventsourcing[postgres]>=9.5.6,<9.6",
+            "ruff>=0.17.6,<0.18",
+            "mypy>=2.4,<3",
         ],
     },
     classifiers=[

@@ -9,6 +9,7 @@ failure stops that originator's retry there (the attempt is recorded).
 
 from __future__ import annotations
 
+import functools
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -55,13 +56,13 @@ class DeadLetterQueue:
             for name in leader_names
         }
 
-    def list(self, status: str | None = PARKED) -> list[DeadLetter]:
+    def letters(self, status: str | None = PARKED) -> list[DeadLetter]:
         """Letters with ``status`` (all of them for None), oldest first."""
         return self.recorder.select(status)
 
     def retry(self, letter_ids: Iterable[int] | None = None) -> RetryReport:
         """Retry the given parked letters (all parked ones for None)."""
-        parked = self.list(PARKED)
+        parked = self.letters(PARKED)
         wanted = (
             {letter.id for letter in parked} if letter_ids is None else set(letter_ids)
         )
@@ -99,9 +100,7 @@ class DeadLetterQueue:
                         letter.tracking_name, letter.notification_id, letter.id
                     ),
                     f"dead letter {letter.id}",
-                    is_done=lambda letter_id=letter.id: (
-                        self.recorder.status(letter_id) != PARKED
-                    ),
+                    is_done=functools.partial(self._is_resolved, letter.id),
                 )
             except Exception as error:
                 description = f"{type(error).__name__}: {error}"
@@ -113,10 +112,13 @@ class DeadLetterQueue:
                 return
             report.retried.append(letter.id)
 
+    def _is_resolved(self, letter_id: int) -> bool:
+        return self.recorder.status(letter_id) != PARKED
+
     def skip(self, letter_ids: Iterable[int]) -> None:
         """Mark parked letters skipped: they will never be processed."""
         ids = list(letter_ids)
-        self._check_known(set(ids), self.list(PARKED))
+        self._check_known(set(ids), self.letters(PARKED))
         for letter_id in ids:
             self.recorder.skip(letter_id)
 

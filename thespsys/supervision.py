@@ -25,7 +25,7 @@ class Backoff:
 
     def delay(self, attempt: int) -> float:
         """The delay before attempt ``attempt`` (1 for the first retry)."""
-        return min(self.initial * 2 ** max(attempt - 1, 0), self.maximum)
+        return min(self.initial * 2.0 ** max(attempt - 1, 0), self.maximum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +97,11 @@ class ErrorHandling:
                 name, f"{value!r} is not one of {choices}"
             ) from None
         name, value = setting(cls.PARK_AFTER_ATTEMPTS, "3")
-        park_after = _number(name, value, int)
+        park_after = int(_number(name, value, int))
         if park_after < 1:
             raise ConfigurationError(name, "must be at least 1")
-        initial = _number(*setting(cls.RETRY_BACKOFF_INITIAL, "0.1"), float)
-        maximum = _number(*setting(cls.RETRY_BACKOFF_MAX, "10"), float)
+        initial = float(_number(*setting(cls.RETRY_BACKOFF_INITIAL, "0.1"), float))
+        maximum = float(_number(*setting(cls.RETRY_BACKOFF_MAX, "10"), float))
         if not 0 < initial <= maximum:
             raise ConfigurationError(
                 cls.RETRY_BACKOFF_INITIAL, "must be positive and not above the maximum"

@@ -71,8 +71,8 @@ def listen_on(host: str = LOOPBACK, *, all_interfaces: bool = False) -> None:
     """Advertise ``host``; bind only it unless ``all_interfaces``."""
     global _listen_host
     _listen_host = host
-    IPBase.IPActorAddress.__init__ = _init_with_host  # type: ignore[method-assign]
-    IPBase.IPActorAddress.bindArgs = (  # type: ignore[method-assign]
+    IPBase.IPActorAddress.__init__ = _init_with_host
+    IPBase.IPActorAddress.bindArgs = (
         _original_bind_args if all_interfaces else property(_bind_advertised)
     )
     IPBase.thisSystem.add_local_addr(host)

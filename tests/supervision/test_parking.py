@@ -47,7 +47,7 @@ def test_park_keeps_an_originators_order_and_others_go_on(env: dict[str, str]) -
         assert faulty.count("Note.Written") == 1  # "good" only
         assert faulty.count("Note.Amended") == 1  # the good one only
         queue = runner.dead_letters(Faulty)
-        parked = queue.list()
+        parked = queue.letters()
         assert [(p.originator_id, p.attempts) for p in parked] == [
             (str(bad), 2),
             (str(bad), 0),
@@ -64,12 +64,12 @@ def test_park_keeps_an_originators_order_and_others_go_on(env: dict[str, str]) -
         report = queue.retry([parked[2].id])
         assert report.retried == [] and list(report.failed) == [parked[0].id]
         assert report.held == [parked[1].id, parked[2].id]
-        assert queue.list()[0].attempts == 3
+        assert queue.letters()[0].attempts == 3
 
         report = queue.retry()
         assert report.retried == [letter.id for letter in parked]
-        assert queue.list() == []
-        assert [letter.status for letter in queue.list(None)] == ["retried"] * 3
+        assert queue.letters() == []
+        assert [letter.status for letter in queue.letters(None)] == ["retried"] * 3
         assert faulty.count("Note.Written") == 2
         assert faulty.count("Note.Amended") == 3
         with pytest.raises(LookupError):
@@ -89,10 +89,13 @@ def test_skipped_letters_are_never_processed(env: dict[str, str]) -> None:
         notes.amend(bad, "amended")
         runner.wait(timeout=30)
         queue = runner.dead_letters(Faulty)
-        first, second = queue.list()
+        first, second = queue.letters()
         queue.skip([first.id])
         assert queue.retry().retried == [second.id]
-        assert [letter.status for letter in queue.list(None)] == ["skipped", "retried"]
+        assert [letter.status for letter in queue.letters(None)] == [
+            "skipped",
+            "retried",
+        ]
         faulty = runner.get(Faulty)
         assert faulty.count("Note.Written") == 0
         assert faulty.count("Note.Amended") == 1

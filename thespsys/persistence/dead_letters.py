@@ -41,12 +41,13 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.sql import ColumnElement
 
 from thespsys.persistence.datastore import Datastore
 from thespsys.persistence.naming import safe_identifier
 
 PARKED = "parked"
-_IS_PARKED_SQL = literal_column("'parked'")
+_IS_PARKED_SQL: ColumnElement[str] = literal_column("'parked'")
 RETRIED = "retried"
 SKIPPED = "skipped"
 
