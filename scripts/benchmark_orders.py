@@ -14,20 +14,18 @@ import argparse
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy
 from eventsourcing.system import MultiThreadedRunner, Runner
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmark_store import temporary_postgres_database
+
 from examples.orders import Orders, Payments, system
-from thespsys.persistence import dispose_engines
 from thespsys.runner import ThespianRunner
 
 
@@ -46,20 +44,9 @@ def orders_per_second(runner: Runner[Any], count: int) -> float:
 def fresh_database(admin_url: str | None, sqlite_path: Path) -> Iterator[str]:
     if admin_url is None:
         yield f"sqlite:///{sqlite_path}"
-        return
-    name = f"thespsys_bench_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        )
-    finally:
-        dispose_engines()
-        with admin.connect() as connection:
-            connection.execute(sqlalchemy.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    else:
+        with temporary_postgres_database(admin_url) as url:
+            yield url
 
 
 def main() -> None:

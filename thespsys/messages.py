@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from thespsys.partitions import Partition
 from thespsys.settings import RunnerSettings
 from thespsys.system_spec import SystemSpec
 
@@ -63,14 +64,20 @@ class Prompt:
 
 
 @dataclass(frozen=True, slots=True)
-class StartPipelineRequest:
+class PipelineConfig:
+    """What every actor of one pipeline needs to know."""
+
     spec: SystemSpec
     env: tuple[tuple[str, str], ...]
     pipeline_id: int
-    partition_index: int
-    partition_count: int
+    partition: Partition
     settings: RunnerSettings
     system_actor: object = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StartPipelineRequest:
+    config: PipelineConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +92,8 @@ class StartPipelineResponse:
 class StartProcessRequest:
     """Configure a master (and, through it, its slave) for one application."""
 
-    spec: SystemSpec
-    env: tuple[tuple[str, str], ...]
+    config: PipelineConfig
     application_name: str
-    pipeline_id: int
-    partition_index: int
-    partition_count: int
-    settings: RunnerSettings
-    system_actor: object = field(compare=False)
 
 
 # ProcessMaster <-> ProcessSlave

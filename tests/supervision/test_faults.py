@@ -32,16 +32,8 @@ FAST = RunnerSettings(
 
 
 @pytest.fixture
-def env(store_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    faults = tmp_path / "faults"
-    faults.mkdir()
-    return {
-        **store_env,
-        "FAULTS_DIR": str(faults),
-        "TEST_PID": str(os.getpid()),
-        "RETRY_BACKOFF_INITIAL": "0.05",
-        "RETRY_BACKOFF_MAX": "0.2",
-    }
+def env(faults_env: dict[str, str]) -> dict[str, str]:
+    return faults_env
 
 
 def write(runner: object, *texts: str) -> None:

@@ -20,16 +20,8 @@ SETTINGS = RunnerSettings(poll_interval=0.2)
 
 
 @pytest.fixture
-def env(store_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    faults = tmp_path / "faults"
-    faults.mkdir()
-    return {
-        **store_env,
-        "FAULTS_DIR": str(faults),
-        "FAULTY_ERROR_POLICY": "park",
-        "PARK_AFTER_ATTEMPTS": "2",
-        "RETRY_BACKOFF_INITIAL": "0.05",
-    }
+def env(faults_env: dict[str, str]) -> dict[str, str]:
+    return {**faults_env, "FAULTY_ERROR_POLICY": "park", "PARK_AFTER_ATTEMPTS": "2"}
 
 
 def test_park_keeps_an_originators_order_and_others_go_on(env: dict[str, str]) -> None:

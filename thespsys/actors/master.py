@@ -68,12 +68,12 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     ) -> None:
         self.request = request
         self.errors = ErrorHandling.from_env(
-            request.application_name, {**os.environ, **dict(request.env)}
+            request.application_name, {**os.environ, **dict(request.config.env)}
         )
-        self.restarts = RestartTracker(request.settings.restarts)
+        self.restarts = RestartTracker(request.config.settings.restarts)
         self._start_slave()
         self._run_if_due()  # catch up on what was recorded before start
-        self._wake(request.settings.poll_interval, POLL)
+        self._wake(request.config.settings.poll_interval, POLL)
 
     def _start_slave(self) -> None:
         assert self.request is not None
@@ -140,7 +140,7 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             self._set_state(ProcessState.RUNNING)
         if response.recorded_slices:
             self.send(
-                self.request.system_actor,
+                self.request.config.system_actor,
                 Prompt(self.request.application_name, response.recorded_slices),
             )
         if self.scheduler.finished(more=response.more) and self._can_run():
@@ -186,7 +186,7 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         if payload == POLL:
             self._end_stuck_slave()
             self._run_if_due()
-            self._wake(self.request.settings.poll_interval, POLL)
+            self._wake(self.request.config.settings.poll_interval, POLL)
         elif payload == RETRY:
             if self._can_run() and self.scheduler.retry():
                 self._send_run()
@@ -197,14 +197,13 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def _end_stuck_slave(self) -> None:
         """Checked on every poll tick, so the deadline holds to a poll interval."""
         assert self.request is not None
-        deadline = self.request.settings.processing_deadline
+        deadline = self.request.config.settings.processing_deadline
         if self.run_started is None or not self.slave_pid:
             return
         if time.monotonic() - self.run_started <= deadline:
             return
         self.last_error = (
-            f"slave busy for more than {self.request.settings.processing_deadline:g} s "
-            "with one run; ended it"
+            f"slave busy for more than {deadline:g} s with one run; ended it"
         )
         log.error("%s: %s", self._name, self.last_error)
         with contextlib.suppress(ProcessLookupError):
@@ -218,7 +217,8 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     @property
     def _name(self) -> str:
         assert self.request is not None
-        return f"{self.request.application_name} (pipeline {self.request.pipeline_id})"
+        request = self.request
+        return f"{request.application_name} (pipeline {request.config.pipeline_id})"
 
     def _set_state(
         self, state: str, error: str | None = None, traceback: str | None = None
@@ -231,10 +231,10 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def _publish(self) -> None:
         assert self.request is not None
         self.send(
-            self.request.system_actor,
+            self.request.config.system_actor,
             ProcessStatus(
                 application_name=self.request.application_name,
-                pipeline_id=self.request.pipeline_id,
+                pipeline_id=self.request.config.pipeline_id,
                 state=self.state,
                 restarts=self.restarts.restarts if self.restarts else 0,
                 last_error=self.last_error,

@@ -12,6 +12,7 @@ from thespian.actors import ActorTypeDispatcher, ChildActorExited, WakeupMessage
 from thespsys.actors.master import ProcessMaster
 from thespsys.actors.stopping import StoppingMixin
 from thespsys.messages import (
+    PipelineConfig,
     ProcessState,
     ProcessStatus,
     Prompt,
@@ -31,7 +32,7 @@ class PipelineActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         die_with_parent()
-        self.request: StartPipelineRequest | None = None
+        self.config: PipelineConfig | None = None
         self.masters: dict[str, Any] = {}
         self.restarts: dict[str, RestartTracker] = {}
         self.followers_of: dict[str, list[str]] = {}
@@ -39,32 +40,19 @@ class PipelineActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def receiveMsg_StartPipelineRequest(
         self, request: StartPipelineRequest, sender: Any
     ) -> None:
-        self.request = request
-        system = request.spec.to_system()
+        self.config = config = request.config
+        system = config.spec.to_system()
         self.followers_of = {name: list(names) for name, names in system.leads.items()}
         for name in system.followers:
-            self.restarts[name] = RestartTracker(request.settings.restarts)
+            self.restarts[name] = RestartTracker(config.settings.restarts)
             self._start_master(name)
-        self.send(sender, StartPipelineResponse(request.pipeline_id))
+        self.send(sender, StartPipelineResponse(config.pipeline_id))
 
     def _start_master(self, name: str) -> None:
-        assert self.request is not None
-        request = self.request
+        assert self.config is not None
         master = self.createActor(ProcessMaster)
         self.masters[name] = master
-        self.send(
-            master,
-            StartProcessRequest(
-                spec=request.spec,
-                env=request.env,
-                application_name=name,
-                pipeline_id=request.pipeline_id,
-                partition_index=request.partition_index,
-                partition_count=request.partition_count,
-                settings=request.settings,
-                system_actor=request.system_actor,
-            ),
-        )
+        self.send(master, StartProcessRequest(self.config, name))
 
     def receiveMsg_Prompt(self, prompt: Prompt, sender: Any) -> None:
         for name in self.followers_of.get(prompt.leader_name, ()):
@@ -81,7 +69,7 @@ class PipelineActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
                 return
 
     def _master_exited(self, name: str) -> None:
-        assert self.request is not None
+        assert self.config is not None
         tracker = self.restarts[name]
         delay = tracker.next_delay(time.monotonic())
         if delay is None:
@@ -98,10 +86,10 @@ class PipelineActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             self._start_master(message.payload)
 
     def _publish(self, name: str, state: str, restarts: int, error: str) -> None:
-        assert self.request is not None
+        assert self.config is not None
         self.send(
-            self.request.system_actor,
-            ProcessStatus(name, self.request.pipeline_id, state, restarts, error),
+            self.config.system_actor,
+            ProcessStatus(name, self.config.pipeline_id, state, restarts, error),
         )
 
     def receiveMsg_StopRequest(self, _: StopRequest, sender: Any) -> None:

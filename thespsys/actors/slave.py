@@ -17,7 +17,6 @@ from thespsys.messages import (
     SlaveStarted,
     StartProcessRequest,
 )
-from thespsys.partitions import Partition
 from thespsys.processing import NotificationError, PartitionProcessor, is_database_error
 from thespsys.thespian_adapter import die_with_parent
 
@@ -55,7 +54,7 @@ class ProcessSlave(ActorTypeDispatcher):  # type: ignore[misc]
         try:
             if run.park is not None:
                 self.processor.park(run.park)
-            outcome = self.processor.run(self.request.settings.run_budget)
+            outcome = self.processor.run(self.request.config.settings.run_budget)
         except NotificationError as error:
             self.send(
                 sender,
@@ -83,11 +82,11 @@ class ProcessSlave(ActorTypeDispatcher):  # type: ignore[misc]
     @staticmethod
     def _construct(request: StartProcessRequest) -> PartitionProcessor:
         return PartitionProcessor(
-            system=request.spec.to_system(),
+            system=request.config.spec.to_system(),
             name=request.application_name,
-            env=dict(request.env),
-            partition=Partition(request.partition_index, request.partition_count),
-            batch_size=request.settings.batch_size,
+            env=dict(request.config.env),
+            partition=request.config.partition,
+            batch_size=request.config.settings.batch_size,
         )
 
     def receiveMsg_ActorExitRequest(self, message: Any, sender: Any) -> None:

@@ -13,6 +13,7 @@ from thespian.actors import ActorTypeDispatcher, ChildActorExited, WakeupMessage
 from thespsys.actors.pipeline import PipelineActor
 from thespsys.actors.stopping import StoppingMixin
 from thespsys.messages import (
+    PipelineConfig,
     ProcessState,
     ProcessStatus,
     Prompt,
@@ -92,13 +93,17 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.send(
             pipeline,
             StartPipelineRequest(
-                spec=request.spec,
-                env=request.env,
-                pipeline_id=pipeline_id,
-                partition_index=request.pipeline_ids.index(pipeline_id),
-                partition_count=len(request.pipeline_ids),
-                settings=request.settings,
-                system_actor=self.myAddress,
+                PipelineConfig(
+                    spec=request.spec,
+                    env=request.env,
+                    pipeline_id=pipeline_id,
+                    partition=Partition(
+                        request.pipeline_ids.index(pipeline_id),
+                        len(request.pipeline_ids),
+                    ),
+                    settings=request.settings,
+                    system_actor=self.myAddress,
+                )
             ),
         )
 
