@@ -68,3 +68,9 @@ def tracking_name(leader_name: str, partition: Partition) -> str:
     runners write it, so a system can move between runners.
     """
     return leader_name if partition.is_whole else f"{leader_name}@{partition}"
+
+
+def parse_tracking_name(name: str) -> tuple[str, int]:
+    """The leader's name and the partition index in a ``tracking_name()``."""
+    leader_name, _, partition = name.partition("@")
+    return leader_name, int(partition.split("/")[0]) - 1 if partition else 0

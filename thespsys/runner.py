@@ -29,6 +29,7 @@ from thespsys.messages import (
     StatusResponse,
     StopRequest,
 )
+from thespsys.partitions import parse_tracking_name
 from thespsys.progress import Lag, measure_lags, wait_until_caught_up
 from thespsys.prompting import PromptForwarder
 from thespsys.settings import RunnerSettings
@@ -216,10 +217,7 @@ class ThespianRunner(Runner[Any]):
         return counts
 
     def _pipeline_of(self, tracking: str) -> int:
-        """The pipeline id of a tracking name: ``Orders`` or ``Orders@2/3``."""
-        _, _, partition = tracking.partition("@")
-        index = int(partition.split("/")[0]) - 1 if partition else 0
-        return self.pipeline_ids[index]
+        return self.pipeline_ids[parse_tracking_name(tracking)[1]]
 
     def dead_letters(self, cls: type[Application[Any]]) -> DeadLetterQueue:
         """The parked notifications of a follower application: list, retry, skip."""

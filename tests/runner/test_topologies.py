@@ -10,6 +10,7 @@ from examples.orders import system as orders_system
 from tests.runner.apps import AmendmentTallies, Notes, OtherNotes, Tallies
 from tests.support.actors import listening_addresses, running
 from thespsys.errors import ConfigurationError
+from thespsys.partitions import Partition, parse_tracking_name, tracking_name
 from thespsys.settings import RunnerSettings
 from thespsys.system_spec import SystemSpec, as_system, pipe
 
@@ -85,3 +86,9 @@ def test_multiproc_queue_base_runs_too(sqlite_url: str) -> None:
 def test_unsupported_base_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="base"):
         RunnerSettings(base="simpleSystemBase")
+
+
+@pytest.mark.parametrize(("index", "count"), [(0, 1), (0, 3), (2, 3)])
+def test_tracking_names_parse_back(index: int, count: int) -> None:
+    name = tracking_name("Orders", Partition(index, count))
+    assert parse_tracking_name(name) == ("Orders", index)

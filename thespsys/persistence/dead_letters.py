@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement
 
+from thespsys.partitions import parse_tracking_name
 from thespsys.persistence.datastore import Datastore
 from thespsys.persistence.naming import safe_identifier
 
@@ -114,7 +115,7 @@ class DeadLetter:
 
     @property
     def leader_name(self) -> str:
-        return self.tracking_name.split("@", 1)[0]
+        return parse_tracking_name(self.tracking_name)[0]
 
 
 def _when(epoch: float | None) -> datetime | None:
