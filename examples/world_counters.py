@@ -101,3 +101,36 @@ class Counters(ProcessApplication[UUID]):
 
 
 system = System(pipes=[[WorldsApplication, Counters]])
+
+
+def main() -> None:
+    """The page's example, run by a ThespianRunner on a fresh SQLite file."""
+    import tempfile
+
+    from thespsys import ThespianRunner
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            "PERSISTENCE_MODULE": "thespsys.persistence",
+            "DATABASE_URL": f"sqlite:///{tmp}/worlds.db",
+        }
+        with ThespianRunner(system, env=env) as runner:
+            worlds = runner.get(WorldsApplication)
+            counters = runner.get(Counters)
+            world_ids = [worlds.create_world() for _ in range(3)]
+            for world_id in world_ids:
+                worlds.make_it_so(world_id, "dinosaurs")
+            worlds.make_it_so(world_ids[0], "trucks")
+            worlds.make_it_so(world_ids[1], "trucks")
+            worlds.make_it_so(world_ids[0], "internet")
+            runner.wait(timeout=30)
+            counts = {
+                what: counters.get_count(what)
+                for what in ("dinosaurs", "trucks", "internet")
+            }
+    assert counts == {"dinosaurs": 3, "trucks": 2, "internet": 1}, counts
+    print(counts)
+
+
+if __name__ == "__main__":
+    main()

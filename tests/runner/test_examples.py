@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from eventsourcing.system import SingleThreadedRunner
 
@@ -69,3 +73,37 @@ def test_orders_cycle_matches_single_threaded_runner(
     assert sum(expected["Orders"].values()) == 3 * count
     assert sum(expected["Reservations"].values()) == count
     assert sum(expected["Payments"].values()) == count
+
+
+def test_world_counters_runs_as_a_script() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "examples.world_counters"],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'dinosaurs': 3, 'trucks': 2, 'internet': 1" in result.stdout
+
+
+def test_orders_demo_runs_as_the_readme_main_job(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "examples.orders_demo",
+            "--orders",
+            "30",
+            "--database-url",
+            url,
+        ],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "30 orders reserved and paid" in result.stdout
+    assert "0 unpaid" in result.stdout
