@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from eventsourcing.system import System
+from eventsourcing.system import Runner, RunnerAlreadyStartedError, System
 
 from examples.orders import Orders, Payments, Reservations
 from examples.orders import system as orders_system
 from tests.runner.apps import AmendmentTallies, Notes, OtherNotes, Tallies
-from tests.support.actors import listening_addresses, running
+from tests.support.actors import assert_actor_system_gone, listening_addresses, running
 from thespsys.errors import ConfigurationError
 from thespsys.partitions import Partition, parse_tracking_name, tracking_name
+from thespsys.runner import RunnerNotStartedError, ThespianRunner
 from thespsys.settings import RunnerSettings
 from thespsys.system_spec import SystemSpec, as_system, pipe
 
@@ -92,3 +93,19 @@ def test_unsupported_base_is_refused() -> None:
 def test_tracking_names_parse_back(index: int, count: int) -> None:
     name = tracking_name("Orders", Partition(index, count))
     assert parse_tracking_name(name) == ("Orders", index)
+
+
+def test_runner_contract(sqlite_url: str) -> None:
+    env = {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": sqlite_url}
+    runner = ThespianRunner(System(pipes=[[Notes, Tallies]]), env=env)
+    assert isinstance(runner, Runner)
+    with pytest.raises(RunnerNotStartedError):
+        runner.get(Notes)
+    with runner:
+        assert runner.is_started
+        pgid, port = runner.pgid, runner.admin_port
+        with pytest.raises(RunnerAlreadyStartedError):
+            runner.start()
+        assert isinstance(runner.get(Notes), Notes)
+    assert not runner.is_started
+    assert_actor_system_gone(pgid, port)
