@@ -158,6 +158,20 @@ def test_retry_policy_retries_with_backoff_visibly(env: dict[str, str]) -> None:
         assert status_of(runner, "Faulty").state == "running"
 
 
+def test_slave_killed_while_retrying_resumes_after_the_backoff(
+    env: dict[str, str],
+) -> None:
+    env = {**env, "RETRY_BACKOFF_INITIAL": "0.3", "RETRY_BACKOFF_MAX": "0.3"}
+    with running(System(pipes=[[Notes, Faulty]]), env, settings=FAST) as runner:
+        write(runner, "fail-times-2", "later")
+        retrying = wait_for_status(runner, "Faulty", lambda s: s.state == "retrying")
+        os.kill(retrying.slave_pid, signal.SIGKILL)
+        runner.wait(timeout=30)
+        assert runner.get(Faulty).count("Note.Written") == 2
+        status = status_of(runner, "Faulty")
+        assert (status.state, status.restarts) == ("running", 1)
+
+
 def test_stop_policy_stops_the_application_and_reports(env: dict[str, str]) -> None:
     env = {**env, "FAULTY_ERROR_POLICY": "stop"}
     system = System(pipes=[[Notes, Faulty], [Notes, Tallies]])

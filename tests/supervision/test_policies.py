@@ -72,3 +72,21 @@ def test_scheduler_holds_runs_after_a_failure_until_retry() -> None:
     scheduler.failed()
     assert scheduler.request() is False
     assert scheduler.retry() is True
+    assert scheduler.retry() is False  # one retry, one run
+
+
+def test_scheduler_keeps_the_hold_across_a_slave_restart() -> None:
+    scheduler = RunScheduler()
+    scheduler.request()
+    scheduler.failed()
+    scheduler.interrupted()  # the slave died during the hold
+    assert scheduler.request() is False  # the restarted slave waits for the retry
+    assert scheduler.retry() is True
+    assert scheduler.request() is False  # and only one run is outstanding
+
+
+def test_scheduler_reruns_after_a_slave_died_mid_run() -> None:
+    scheduler = RunScheduler()
+    scheduler.request()
+    scheduler.interrupted()
+    assert scheduler.request() is True

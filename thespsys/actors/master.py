@@ -150,10 +150,11 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         log.error("%s failed: %s\n%s", self._name, failure.error, failure.traceback)
         self.run_started = None
         self.last_error, self.last_traceback = failure.error, failure.traceback
-        self.scheduler.failed()
         if failure.kind == FailureKind.START:
+            self.scheduler.interrupted()
             self._publish()  # the slave exits; ChildActorExited restarts it
             return
+        self.scheduler.failed()
         if failure.kind == FailureKind.DATABASE:
             self.database_failures += 1
             self._retry_after(self.errors.backoff.delay(self.database_failures))
@@ -188,7 +189,9 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             self._run_if_due()
             self._wake(self.request.config.settings.poll_interval, POLL)
         elif payload == RETRY:
-            if self._can_run() and self.scheduler.retry():
+            if not self._can_run():
+                self.scheduler.release()
+            elif self.scheduler.retry():
                 self._send_run()
         elif payload == RESTART:
             self._start_slave()
