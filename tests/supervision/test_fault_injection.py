@@ -24,7 +24,7 @@ from thespsys.thespian_adapter import wait_for
 
 pytestmark = [pytest.mark.actors, pytest.mark.slow]
 
-ORDERS = int(os.environ.get("THESPSYS_FAULT_ORDERS", "2000"))
+ORDERS = int(os.environ.get("THESPSYS_FAULT_ORDERS", "3000"))
 SETTINGS = RunnerSettings(
     poll_interval=0.5,
     restarts=RestartPolicy(
