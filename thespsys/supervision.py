@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from eventsourcing.utils import Environment
 
+from thespsys.environment import lookup
 from thespsys.errors import ConfigurationError
 
 
@@ -83,10 +84,7 @@ class ErrorHandling:
         settings = Environment(application_name, dict(env))
 
         def setting(key: str, default: str) -> tuple[str, str]:
-            for name in settings.create_keys(key):
-                if name in settings:
-                    return name, settings[name]
-            return key, default
+            return lookup(settings, key) or (key, default)
 
         name, value = setting(cls.ERROR_POLICY, "retry")
         try:

@@ -14,6 +14,7 @@ import sqlalchemy.exc as sa_exc
 from eventsourcing.utils import Environment, strtobool
 from sqlalchemy.engine import URL, make_url
 
+from thespsys.environment import lookup
 from thespsys.errors import ConfigurationError
 
 DATABASE_URL = "DATABASE_URL"
@@ -48,17 +49,8 @@ class StoreSettings:
     engine_options: EngineOptions
 
 
-def _lookup(env: Environment, key: str) -> tuple[str, str] | None:
-    """The first (key, value) found among ``env.create_keys(key)``."""
-    for candidate in env.create_keys(key):
-        value = dict.get(env, candidate)
-        if value is not None:
-            return candidate, value
-    return None
-
-
 def _number(env: Environment, key: str, default: float, kind: type[float]) -> float:
-    found = _lookup(env, key)
+    found = lookup(env, key)
     if found is None or not found[1].strip():
         return default
     setting, text = found
@@ -110,7 +102,7 @@ def parse_database_url(text: str, setting: str) -> URL:
 
 def create_table_enabled(env: Environment) -> bool:
     """``CREATE_TABLE`` (default yes): should recorders create their tables?"""
-    found = _lookup(env, CREATE_TABLE)
+    found = lookup(env, CREATE_TABLE)
     if found is None or not found[1].strip():
         return True
     try:
@@ -122,7 +114,7 @@ def create_table_enabled(env: Environment) -> bool:
 
 def read_settings(env: Environment) -> StoreSettings:
     """Validate and collect the settings; raise ConfigurationError on any fault."""
-    found = _lookup(env, DATABASE_URL)
+    found = lookup(env, DATABASE_URL)
     if found is None or not found[1].strip():
         keys = ", ".join(env.create_keys(DATABASE_URL))
         msg = f"no database URL is set (tried {keys})"
@@ -131,7 +123,7 @@ def read_settings(env: Environment) -> StoreSettings:
     url = parse_database_url(url_text, url_setting)
     create_table_enabled(env)  # validate it now, though it is read per recorder
 
-    id_found = _lookup(env, ORIGINATOR_ID_TYPE)
+    id_found = lookup(env, ORIGINATOR_ID_TYPE)
     id_type = (id_found[1] if id_found else "uuid").strip().lower() or "uuid"
     if id_type not in ("uuid", "text"):
         assert id_found is not None
