@@ -8,6 +8,7 @@ follower application) does all following and processing.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import time
@@ -164,6 +165,9 @@ class ThespianRunner(Runner[Any]):
             raise RunnerStartError(f"unexpected answer to start: {reply!r}")
         if self.owns_actor_system:
             self.pgid = reply.pgid
+            # Thespian's processes outlive the script that started them: a
+            # script that ends without stop() must not leave them behind.
+            atexit.register(self._stop)
         self._prompts = PromptForwarder(self._actor_system, system_actor)
         self._prompts.start()
         for name in self.system.leaders:
@@ -255,6 +259,7 @@ class ThespianRunner(Runner[Any]):
             raise failure
 
     def _stop(self) -> None:
+        atexit.unregister(self._stop)
         if self._prompts is not None:
             self._prompts.stop()
             self._prompts = None

@@ -1,0 +1,45 @@
+"""A script that ends without stop() leaves no actor process behind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.support.actors import assert_actor_system_gone
+from thespsys.thespian_adapter import processes_in_group, wait_for
+
+pytestmark = pytest.mark.actors
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from examples.world_counters import WorldsApplication, system
+    from thespsys import ThespianRunner
+
+    env = {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": sys.argv[1]}
+    runner = ThespianRunner(system, env=env)
+    runner.start()
+    worlds = runner.get(WorldsApplication)
+    worlds.make_it_so(worlds.create_world(), "forgotten")
+    print(runner.pgid, runner.admin_port, flush=True)
+    # ends without runner.stop()
+    """
+)
+
+
+def test_script_without_stop_leaves_nothing_running(sqlite_url: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, sqlite_url],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    pgid, port = (int(word) for word in result.stdout.split())
+    wait_for(lambda: not processes_in_group(pgid), timeout=10)
+    assert_actor_system_gone(pgid, port)
