@@ -31,15 +31,20 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_script_without_stop_leaves_nothing_running(sqlite_url: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, sqlite_url],
-        cwd=Path(__file__).parents[2],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    pgid, port = (int(word) for word in result.stdout.split())
+def test_script_without_stop_leaves_nothing_running(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    # A file, not a pipe: leftover actors would hold a pipe open and hang run().
+    output = tmp_path / "output.txt"
+    with output.open("w") as stdout:
+        result = subprocess.run(
+            [sys.executable, "-c", SCRIPT, sqlite_url],
+            cwd=Path(__file__).parents[2],
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            timeout=120,
+        )
+    assert result.returncode == 0, output.read_text()
+    pgid, port = (int(word) for word in output.read_text().split()[-2:])
     wait_for(lambda: not processes_in_group(pgid), timeout=10)
     assert_actor_system_gone(pgid, port)
