@@ -13,6 +13,7 @@ from thespsys.persistence.settings import EngineOptions, read_settings
 BAD_URLS = [
     "mysql://user@host/db",
     "nonsense",
+    "nonsense://host/db",  # a scheme SQLAlchemy has no dialect for
     "postgresql+nodriver://user@host/db",
     "postgresql+psycopg://user@host/db",  # psycopg 3: not the supported driver
     "sqlite://",

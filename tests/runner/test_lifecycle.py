@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from examples.world_counters import system
 from tests.support.actors import assert_actor_system_gone
+from thespsys import ConfigurationError, ThespianRunner
 from thespsys.thespian_adapter import processes_in_group, wait_for
 
 pytestmark = pytest.mark.actors
@@ -48,3 +50,26 @@ def test_script_without_stop_leaves_nothing_running(
     pgid, port = (int(word) for word in output.read_text().split()[-2:])
     wait_for(lambda: not processes_in_group(pgid), timeout=10)
     assert_actor_system_gone(pgid, port)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("DATABASE_URL", "nonsense://"),
+        ("COUNTERS_ERROR_POLICY", "ignore"),
+        ("PARK_AFTER_ATTEMPTS", "-1"),
+    ],
+)
+def test_bad_settings_fail_start_clearly_before_any_actor(
+    sqlite_url: str, setting: str, value: str
+) -> None:
+    env = {
+        "PERSISTENCE_MODULE": "thespsys.persistence",
+        "DATABASE_URL": sqlite_url,
+        setting: value,
+    }
+    runner = ThespianRunner(system, env=env)
+    with pytest.raises(ConfigurationError) as raised:
+        runner.start()
+    assert raised.value.setting == setting
+    assert runner.admin_port is None and not runner.is_started

@@ -71,7 +71,7 @@ def parse_database_url(text: str, setting: str) -> URL:
     except sa_exc.ArgumentError as error:
         msg = f"not a valid SQLAlchemy URL: {text!r} ({error})"
         raise ConfigurationError(setting, msg) from None
-    backend, driver = url.get_backend_name(), url.get_driver_name()
+    backend = url.get_backend_name()
     if backend not in SUPPORTED_DRIVERS:
         msg = (
             f"unsupported database {backend!r} in {text!r}; "
@@ -79,11 +79,11 @@ def parse_database_url(text: str, setting: str) -> URL:
         )
         raise ConfigurationError(setting, msg)
     try:
-        url.get_dialect()
+        driver = url.get_dialect().driver
     except (sa_exc.NoSuchModuleError, ImportError) as error:
-        msg = f"unknown database driver {driver!r} in {text!r} ({error})"
+        msg = f"unknown database driver in {text!r} ({error})"
         raise ConfigurationError(setting, msg) from None
-    if url.get_dialect().driver != SUPPORTED_DRIVERS[backend]:
+    if driver != SUPPORTED_DRIVERS[backend]:
         msg = (
             f"driver {driver!r} is not supported for {backend}; "
             f"use {backend}+{SUPPORTED_DRIVERS[backend]}"
