@@ -10,11 +10,14 @@ import enum
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from eventsourcing.utils import Environment
 
 from thespsys.environment import lookup
 from thespsys.errors import ConfigurationError
+
+K = TypeVar("K")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,39 @@ class RestartTracker:
         self._recent.append(now)
         self.restarts += 1
         return self.policy.backoff.delay(len(self._recent))
+
+
+class SupervisedChildren(Generic[K]):
+    """A supervisor's children by key, each with its own restart tracker."""
+
+    def __init__(self, policy: RestartPolicy) -> None:
+        self.policy = policy
+        self._addresses: dict[K, Any] = {}
+        self._trackers: dict[K, RestartTracker] = {}
+
+    def started(self, key: K, address: Any) -> None:
+        self._addresses[key] = address
+        self._trackers.setdefault(key, RestartTracker(self.policy))
+
+    def __getitem__(self, key: K) -> Any:
+        return self._addresses[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._addresses
+
+    def addresses(self) -> list[Any]:
+        return list(self._addresses.values())
+
+    def restarts(self, key: K) -> int:
+        return self._trackers[key].restarts
+
+    def exited(self, address: Any, now: float) -> tuple[K, float | None] | None:
+        """Which child exited, and the seconds to wait before restarting it
+        (None: give up); None if the address is not one of these children."""
+        for key, child in self._addresses.items():
+            if child == address:
+                return key, self._trackers[key].next_delay(now)
+        return None
 
 
 class ErrorPolicy(enum.Enum):

@@ -12,6 +12,7 @@ from thespsys.supervision import (
     ErrorPolicy,
     RestartPolicy,
     RestartTracker,
+    SupervisedChildren,
 )
 
 
@@ -90,3 +91,17 @@ def test_scheduler_reruns_after_a_slave_died_mid_run() -> None:
     scheduler.request()
     scheduler.interrupted()
     assert scheduler.request() is True
+
+
+def test_supervised_children_restart_each_child_on_its_own_count() -> None:
+    children: SupervisedChildren[str] = SupervisedChildren(
+        RestartPolicy(max_restarts=1, within_seconds=60, backoff=Backoff(0.5, 1))
+    )
+    children.started("a", "address-a")
+    children.started("b", "address-b")
+    assert children.exited("someone else", now=0) is None
+    assert children.exited("address-a", now=0) == ("a", 0.5)
+    children.started("a", "address-a2")  # restarted under a new address
+    assert children.exited("address-a2", now=1) == ("a", None)  # gives up on a
+    assert children.exited("address-b", now=1) == ("b", 0.5)  # b has its own count
+    assert children.restarts("a") == 1

@@ -22,7 +22,7 @@ from thespsys.messages import (
     StopRequest,
     StopResponse,
 )
-from thespsys.supervision import RestartTracker
+from thespsys.supervision import SupervisedChildren
 from thespsys.thespian_adapter import die_with_parent
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,7 @@ class PipelineActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         die_with_parent()
         self.config: PipelineConfig | None = None
-        self.masters: dict[str, Any] = {}
-        self.restarts: dict[str, RestartTracker] = {}
+        self.masters: SupervisedChildren[str] | None = None
         self.followers_of: dict[str, list[str]] = {}
 
     def receiveMsg_StartPipelineRequest(
@@ -43,46 +42,42 @@ class PipelineActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.config = config = request.config
         system = config.spec.to_system()
         self.followers_of = {name: list(names) for name, names in system.leads.items()}
+        self.masters = SupervisedChildren(config.settings.restarts)
         for name in system.followers:
-            self.restarts[name] = RestartTracker(config.settings.restarts)
             self._start_master(name)
         self.send(sender, StartPipelineResponse(config.pipeline_id))
 
     def _start_master(self, name: str) -> None:
-        assert self.config is not None
+        assert self.config is not None and self.masters is not None
         master = self.createActor(ProcessMaster)
-        self.masters[name] = master
+        self.masters.started(name, master)
         self.send(master, StartProcessRequest(self.config, name))
 
     def receiveMsg_Prompt(self, prompt: Prompt, sender: Any) -> None:
+        assert self.masters is not None
         for name in self.followers_of.get(prompt.leader_name, ()):
             self.send(self.masters[name], prompt)
 
     def receiveMsg_ChildActorExited(
         self, message: ChildActorExited, sender: Any
     ) -> None:
-        if self.stopping:
+        if self.stopping or self.masters is None:
             return
-        for name, master in self.masters.items():
-            if master == message.childAddress:
-                self._master_exited(name)
-                return
-
-    def _master_exited(self, name: str) -> None:
-        assert self.config is not None
-        tracker = self.restarts[name]
-        delay = tracker.next_delay(time.monotonic())
+        exited = self.masters.exited(message.childAddress, time.monotonic())
+        if exited is None:
+            return
+        name, delay = exited
+        restarts = self.masters.restarts(name)
         if delay is None:
-            self._publish(
-                name, ProcessState.FAILED, tracker.restarts, "master kept exiting"
-            )
+            self._publish(name, ProcessState.FAILED, restarts, "master kept exiting")
             return
         log.warning("master of %s exited; restarting it in %.2f s", name, delay)
-        self._publish(name, ProcessState.RESTARTING, tracker.restarts, "master exited")
+        self._publish(name, ProcessState.RESTARTING, restarts, "master exited")
         self.wakeupAfter(timedelta(seconds=delay), payload=name)
 
     def receiveMsg_WakeupMessage(self, message: WakeupMessage, sender: Any) -> None:
-        if not self.stopping and message.payload in self.masters:
+        masters = self.masters
+        if not self.stopping and masters is not None and message.payload in masters:
             self._start_master(message.payload)
 
     def _publish(self, name: str, state: str, restarts: int, error: str) -> None:
@@ -93,7 +88,9 @@ class PipelineActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         )
 
     def receiveMsg_StopRequest(self, _: StopRequest, sender: Any) -> None:
-        self.begin_stop(sender, children=self.masters.values())
+        self.begin_stop(
+            sender, children=self.masters.addresses() if self.masters else []
+        )
 
     def receiveMsg_StopResponse(self, _: StopResponse, sender: Any) -> None:
         self.child_stopped()

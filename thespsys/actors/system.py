@@ -28,7 +28,7 @@ from thespsys.messages import (
     StopResponse,
 )
 from thespsys.partitions import Partition
-from thespsys.supervision import RestartTracker
+from thespsys.supervision import SupervisedChildren
 from thespsys.thespian_adapter import die_with_parent
 
 log = logging.getLogger(__name__)
@@ -41,10 +41,9 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         die_with_parent()
         self.request: StartSystemRequest | None = None
-        self.restarts: dict[int, RestartTracker] = {}
         self.statuses: dict[tuple[str, int], ProcessStatus] = {}
         self.requester: Any = None
-        self.pipelines: dict[int, Any] = {}
+        self.pipelines: SupervisedChildren[int] | None = None
         self.starting: set[int] = set()
 
     def receiveMsg_StartSystemRequest(
@@ -56,8 +55,8 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.request = request
         self.requester = sender
         followers = request.spec.to_system().followers
+        self.pipelines = SupervisedChildren(request.settings.restarts)
         for pipeline_id in request.pipeline_ids:
-            self.restarts[pipeline_id] = RestartTracker(request.settings.restarts)
             for name in followers:
                 self.statuses[name, pipeline_id] = ProcessStatus(
                     name, pipeline_id, ProcessState.STARTING
@@ -85,10 +84,10 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             self.send(sender, StartSystemResponse(pgid=os.getpgid(0)))
 
     def _start_pipeline(self, pipeline_id: int) -> None:
-        assert self.request is not None
+        assert self.request is not None and self.pipelines is not None
         request = self.request
         pipeline = self.createActor(PipelineActor)
-        self.pipelines[pipeline_id] = pipeline
+        self.pipelines.started(pipeline_id, pipeline)
         self.starting.add(pipeline_id)
         self.send(
             pipeline,
@@ -116,7 +115,7 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             self.requester = None
 
     def receiveMsg_Prompt(self, prompt: Prompt, sender: Any) -> None:
-        assert self.request is not None
+        assert self.request is not None and self.pipelines is not None
         pipeline_ids = self.request.pipeline_ids
         for index, pipeline_id in enumerate(pipeline_ids):
             owned = Partition(index, len(pipeline_ids)).slices
@@ -126,16 +125,12 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def receiveMsg_ChildActorExited(
         self, message: ChildActorExited, sender: Any
     ) -> None:
-        if self.stopping:
+        if self.stopping or self.pipelines is None:
             return
-        for pipeline_id, pipeline in self.pipelines.items():
-            if pipeline == message.childAddress:
-                self._pipeline_exited(pipeline_id)
-                return
-
-    def _pipeline_exited(self, pipeline_id: int) -> None:
-        tracker = self.restarts[pipeline_id]
-        delay = tracker.next_delay(time.monotonic())
+        exited = self.pipelines.exited(message.childAddress, time.monotonic())
+        if exited is None:
+            return
+        pipeline_id, delay = exited
         state = ProcessState.FAILED if delay is None else ProcessState.RESTARTING
         for (name, each_id), status in list(self.statuses.items()):
             if each_id == pipeline_id:
@@ -149,7 +144,8 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             self.wakeupAfter(timedelta(seconds=delay), payload=pipeline_id)
 
     def receiveMsg_WakeupMessage(self, message: WakeupMessage, sender: Any) -> None:
-        if not self.stopping and message.payload in self.pipelines:
+        pipelines = self.pipelines
+        if not self.stopping and pipelines is not None and message.payload in pipelines:
             self._start_pipeline(message.payload)
 
     def receiveMsg_ProcessStatus(self, status: ProcessStatus, sender: Any) -> None:
@@ -159,7 +155,9 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.send(sender, StatusResponse(tuple(self.statuses.values())))
 
     def receiveMsg_StopRequest(self, _: StopRequest, sender: Any) -> None:
-        self.begin_stop(sender, children=self.pipelines.values())
+        self.begin_stop(
+            sender, children=self.pipelines.addresses() if self.pipelines else []
+        )
 
     def receiveMsg_StopResponse(self, _: StopResponse, sender: Any) -> None:
         self.child_stopped()
