@@ -31,6 +31,7 @@ from thespsys.messages import (
     StopRequest,
 )
 from thespsys.partitions import parse_tracking_name
+from thespsys.processes import end_process_group
 from thespsys.progress import Lag, measure_lags, wait_until_caught_up
 from thespsys.prompting import PromptForwarder
 from thespsys.settings import RunnerSettings
@@ -39,7 +40,6 @@ from thespsys.supervision import ErrorHandling, ErrorPolicy
 from thespsys.system_spec import Pipe, SystemSpec, as_system, system_topic_check
 from thespsys.thespian_adapter import (
     ActorSystemHandle,
-    end_process_group,
     listen_on,
     port_accepts_connections,
 )

@@ -12,7 +12,7 @@ import pytest
 from examples.world_counters import system
 from tests.support.actors import assert_actor_system_gone
 from thespsys import ConfigurationError, ThespianRunner
-from thespsys.thespian_adapter import processes_in_group, wait_for
+from thespsys.processes import processes_in_group, wait_for
 
 pytestmark = pytest.mark.actors
 

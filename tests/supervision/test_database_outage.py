@@ -10,6 +10,7 @@ from examples import orders
 from tests.support.actors import running, wait_for_status
 from tests.support.counting import counts_by_application
 from tests.support.databases import postgres_admin_url
+from thespsys.processes import wait_for
 from thespsys.settings import RunnerSettings
 
 pytestmark = pytest.mark.actors
@@ -65,8 +66,11 @@ def test_processing_backs_off_and_resumes_after_an_outage(postgres_url: str) -> 
         order_ids += [app.create_order() for _ in range(20)]
         runner.wait(timeout=60)
         assert all(app.get_order(order_id).is_paid for order_id in order_ids)
+        # The masters report "running" once their next run went well.
+        assert wait_for(
+            lambda: {s.state for s in runner.status()} == {"running"}, timeout=30
+        )
         statuses = runner.status()
-        assert {s.state for s in statuses} == {"running"}
         assert sum(s.restarts for s in statuses) == 0  # backed off; no restart storm
         counts = {
             name: sum(c.values()) for name, c in counts_by_application(runner).items()

@@ -17,10 +17,10 @@ from eventsourcing.system import SingleThreadedRunner
 from examples import orders
 from tests.support.actors import running
 from tests.support.counting import counts_by_application
+from thespsys.processes import wait_for
 from thespsys.runner import ThespianRunner
 from thespsys.settings import RunnerSettings
 from thespsys.supervision import Backoff, RestartPolicy
-from thespsys.thespian_adapter import wait_for
 
 pytestmark = [pytest.mark.actors, pytest.mark.slow]
 

@@ -14,7 +14,6 @@ from tests.supervision.apps import BrokenInActors, Faulty
 from tests.support.actors import (
     running,
     running_until_failure,
-    status_of,
     wait_for_status,
 )
 from thespsys.runner import ApplicationFailedError
@@ -46,7 +45,7 @@ def test_killed_slave_is_restarted_and_resumes(env: dict[str, str]) -> None:
     with running(System(pipes=[[Notes, Faulty]]), env, settings=FAST) as runner:
         write(runner, "one", "two")
         runner.wait(timeout=20)
-        slave_pid = status_of(runner, "Faulty").slave_pid
+        slave_pid = wait_for_status(runner, "Faulty", lambda s: s.slave_pid).slave_pid
         os.kill(slave_pid, signal.SIGKILL)
         restarted = wait_for_status(
             runner,
@@ -66,14 +65,14 @@ def test_slave_that_exits_mid_notification_processes_it_once(
         write(runner, "before", "exit-once", "after")
         runner.wait(timeout=20)
         assert runner.get(Faulty).count("Note.Written") == 3
-        assert status_of(runner, "Faulty").restarts == 1
+        wait_for_status(runner, "Faulty", lambda s: s.restarts == 1)
 
 
 def test_killed_master_is_restarted_by_its_pipeline(env: dict[str, str]) -> None:
     with running(System(pipes=[[Notes, Faulty]]), env, settings=FAST) as runner:
         write(runner, "one")
         runner.wait(timeout=20)
-        before = status_of(runner, "Faulty")
+        before = wait_for_status(runner, "Faulty", lambda s: s.master_pid)
         os.kill(before.master_pid, signal.SIGKILL)
         wait_for_status(
             runner,
@@ -89,7 +88,7 @@ def test_killed_pipeline_is_restarted_by_the_system_actor(env: dict[str, str]) -
     with running(System(pipes=[[Notes, Faulty]]), env, settings=FAST) as runner:
         write(runner, "one")
         runner.wait(timeout=20)
-        before = status_of(runner, "Faulty")
+        before = wait_for_status(runner, "Faulty", lambda s: s.master_pid)
         pipeline_pid = parent_of(before.master_pid)
         os.kill(pipeline_pid, signal.SIGKILL)
         after = wait_for_status(
@@ -119,9 +118,11 @@ def test_stuck_slave_is_replaced_and_its_transaction_rolled_back(
     with running(System(pipes=[[Notes, Faulty]]), env, settings=settings) as runner:
         write(runner, "hang-once", "next")
         runner.wait(timeout=30)
-        status = status_of(runner, "Faulty")
-        assert status.restarts == 1
-        assert "busy for more than 1 s" in status.last_error
+        wait_for_status(
+            runner,
+            "Faulty",
+            lambda s: s.restarts == 1 and "busy for more than 1 s" in s.last_error,
+        )
         assert runner.get(Faulty).count("Note.Written") == 2
 
 
@@ -155,7 +156,7 @@ def test_retry_policy_retries_with_backoff_visibly(env: dict[str, str]) -> None:
         assert "failing 'fail-times-4' on purpose" in retrying.last_error
         runner.wait(timeout=30)
         assert runner.get(Faulty).count("Note.Written") == 2
-        assert status_of(runner, "Faulty").state == "running"
+        wait_for_status(runner, "Faulty", lambda s: s.state == "running")
 
 
 def test_slave_killed_while_retrying_resumes_after_the_backoff(
@@ -168,8 +169,9 @@ def test_slave_killed_while_retrying_resumes_after_the_backoff(
         os.kill(retrying.slave_pid, signal.SIGKILL)
         runner.wait(timeout=30)
         assert runner.get(Faulty).count("Note.Written") == 2
-        status = status_of(runner, "Faulty")
-        assert (status.state, status.restarts) == ("running", 1)
+        wait_for_status(
+            runner, "Faulty", lambda s: (s.state, s.restarts) == ("running", 1)
+        )
 
 
 def test_stop_policy_stops_the_application_and_reports(env: dict[str, str]) -> None:

@@ -32,9 +32,9 @@ from thespsys.messages import (
     StartProcessRequest,
     StopRequest,
 )
+from thespsys.processes import die_with_parent
 from thespsys.scheduling import RunScheduler
 from thespsys.supervision import ErrorHandling, ErrorPolicy, RestartTracker
-from thespsys.thespian_adapter import die_with_parent
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from thespsys.messages import (
     StopRequest,
     StopResponse,
 )
+from thespsys.processes import die_with_parent
 from thespsys.supervision import SupervisedChildren
-from thespsys.thespian_adapter import die_with_parent
 
 log = logging.getLogger(__name__)
 

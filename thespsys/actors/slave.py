@@ -17,8 +17,8 @@ from thespsys.messages import (
     SlaveStarted,
     StartProcessRequest,
 )
+from thespsys.processes import die_with_parent
 from thespsys.processing import NotificationError, PartitionProcessor, is_database_error
-from thespsys.thespian_adapter import die_with_parent
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from thespsys.messages import (
     StopResponse,
 )
 from thespsys.partitions import Partition
+from thespsys.processes import die_with_parent
 from thespsys.supervision import SupervisedChildren
-from thespsys.thespian_adapter import die_with_parent
 
 log = logging.getLogger(__name__)
 
