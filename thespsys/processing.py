@@ -144,6 +144,7 @@ class PartitionProcessor:
         }
         self.dead_letters = getattr(self.app.recorder, "dead_letters", None)
         self._parked: dict[str, set[str]] = {}
+        self._runs = 0
 
     def run(self, budget: float) -> RunOutcome:
         """Process what is new, for at most about ``budget`` seconds."""
@@ -152,7 +153,12 @@ class PartitionProcessor:
         self._load_parked()
         processed = 0
         more = False
-        for upstream in self.upstreams.values():
+        # Each run starts with the next upstream, so that a long backlog of one
+        # leader does not starve the others.
+        upstreams = list(self.upstreams.values())
+        first = self._runs % len(upstreams)
+        self._runs += 1
+        for upstream in upstreams[first:] + upstreams[:first]:
             position = self.app.recorder.max_tracking_id(upstream.tracking_name)
             while not more:
                 notifications = upstream.select(
