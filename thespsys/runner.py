@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
@@ -98,6 +99,9 @@ class ThespianRunner(Runner[Any]):
         self._actor_system: ActorSystemHandle | None = None
         self._system_actor: Any = None
         self._prompts: PromptForwarder | None = None
+        # Thespian's external endpoint is not thread-safe; the prompt thread
+        # has one of its own, every other ask goes through this lock.
+        self._ask_lock = threading.Lock()
 
     @property
     def admin_port(self) -> int | None:
@@ -198,9 +202,10 @@ class ThespianRunner(Runner[Any]):
         follower application in every pipeline."""
         if not self.is_started or self._actor_system is None:
             raise RunnerNotStartedError("start the runner before status()")
-        reply = self._actor_system.ask(
-            self._system_actor, StatusRequest(), self.settings.ask_timeout
-        )
+        with self._ask_lock:
+            reply = self._actor_system.ask(
+                self._system_actor, StatusRequest(), self.settings.ask_timeout
+            )
         assert isinstance(reply, StatusResponse)
         try:
             lags, parked = self.lags(), self._parked_counts()
@@ -285,9 +290,10 @@ class ThespianRunner(Runner[Any]):
         if self._system_actor is None:
             return
         try:
-            self._actor_system.ask(
-                self._system_actor, StopRequest(), self.settings.ask_timeout
-            )
+            with self._ask_lock:
+                self._actor_system.ask(
+                    self._system_actor, StopRequest(), self.settings.ask_timeout
+                )
         except ThespsysError as error:
             log.warning("actors did not confirm the stop (%s); shutting down", error)
         self._system_actor = None

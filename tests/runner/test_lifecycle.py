@@ -5,12 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from examples.world_counters import system
-from tests.support.actors import assert_actor_system_gone
+from tests.support.actors import assert_actor_system_gone, running
 from thespsys import ConfigurationError, ThespianRunner
 from thespsys.processes import processes_in_group, wait_for
 
@@ -73,3 +74,10 @@ def test_bad_settings_fail_start_clearly_before_any_actor(
         runner.start()
     assert raised.value.setting == setting
     assert runner.admin_port is None and not runner.is_started
+
+
+def test_status_from_several_threads_at_once(sqlite_url: str) -> None:
+    env = {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": sqlite_url}
+    with running(system, env) as runner, ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: runner.status(), range(40)))
+    assert all([s.application_name for s in rows] == ["Counters"] for rows in results)
