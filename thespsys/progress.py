@@ -10,7 +10,7 @@ a cycle cannot look caught up half-way through a round trip.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,8 +102,13 @@ def wait_until_caught_up(
     pipeline_ids: Sequence[int],
     timeout: float,
     interval: float = 0.01,
+    check: Callable[[], None] | None = None,
+    check_interval: float = 1.0,
 ) -> None:
+    """Poll until caught up; ``check()`` (which may raise, say because an
+    application failed and will never catch up) runs every ``check_interval``."""
     deadline = time.monotonic() + timeout
+    next_check = time.monotonic() + check_interval
     while True:
         heads_before = _heads(system, apps)
         behind = [
@@ -113,4 +118,7 @@ def wait_until_caught_up(
             return
         if time.monotonic() >= deadline:
             raise CatchUpTimeoutError(timeout, behind)
+        if check is not None and time.monotonic() >= next_check:
+            check()
+            next_check = time.monotonic() + check_interval
         time.sleep(interval)

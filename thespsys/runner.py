@@ -192,10 +192,18 @@ class ThespianRunner(Runner[Any]):
 
     def wait(self, timeout: float = 10.0) -> None:
         """Return once every follower has caught up with its leaders, or raise
-        ``CatchUpTimeoutError`` naming who is behind and by how much."""
+        ``CatchUpTimeoutError`` naming who is behind and by how much, or, as
+        soon as an application has failed (it would never catch up),
+        ``EventProcessingError`` as ``watch_for_errors()`` does."""
         if not self.is_started:
             raise RunnerNotStartedError("start the runner before wait()")
-        wait_until_caught_up(self.system, self.apps, self.pipeline_ids, timeout)
+        wait_until_caught_up(
+            self.system,
+            self.apps,
+            self.pipeline_ids,
+            timeout,
+            check=self._raise_failure,
+        )
 
     def status(self) -> list[ApplicationStatus]:
         """State, restarts, last error, positions, lag and parked count of every

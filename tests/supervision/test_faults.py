@@ -183,6 +183,8 @@ def test_stop_policy_stops_the_application_and_reports(env: dict[str, str]) -> N
             runner.watch_for_errors(timeout=30)
         assert "cannot process 'fail-always'" in str(watched.value)
         assert "Traceback" in str(watched.value.__cause__)
+        with pytest.raises(EventProcessingError):
+            runner.wait(timeout=30)  # Faulty will never catch up: no waiting
         write(runner, "others go on")
         wait_for_status(runner, "Tallies", lambda s: s.behind == 0)
         assert runner.get(Tallies).count("Note.Written") == 4
