@@ -94,9 +94,6 @@ class SystemSpec:
         pipes.extend([classes[name]] for name in classes if name not in linked)
         return System(pipes=pipes)
 
-    def topic_of(self, name: str) -> str:
-        return dict(self.nodes)[name]
-
 
 def system_topic_check(system: System) -> None:
     """Fail early, in the caller's process, if a class cannot travel by topic."""
