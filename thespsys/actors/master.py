@@ -30,7 +30,6 @@ from thespsys.messages import (
     RunResponse,
     SlaveStarted,
     StartProcessRequest,
-    StopRequest,
 )
 from thespsys.processes import die_with_parent
 from thespsys.scheduling import RunScheduler
@@ -246,12 +245,3 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
                 slave_pid=self.slave_pid,
             ),
         )
-
-    def receiveMsg_StopRequest(self, _: StopRequest, sender: Any) -> None:
-        self.begin_stop(sender, children=())
-
-    def receiveMsg_ActorExitRequest(self, message: Any, sender: Any) -> None:
-        pass
-
-    def receiveUnrecognizedMessage(self, message: Any, sender: Any) -> None:
-        log.warning("ProcessMaster dropped unexpected %r from %s", message, sender)

@@ -19,8 +19,6 @@ from thespsys.messages import (
     StartPipelineRequest,
     StartPipelineResponse,
     StartProcessRequest,
-    StopRequest,
-    StopResponse,
 )
 from thespsys.processes import die_with_parent
 from thespsys.supervision import SupervisedChildren
@@ -87,16 +85,5 @@ class PipelineActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             ProcessStatus(name, self.config.pipeline_id, state, restarts, error),
         )
 
-    def receiveMsg_StopRequest(self, _: StopRequest, sender: Any) -> None:
-        self.begin_stop(
-            sender, children=self.masters.addresses() if self.masters else []
-        )
-
-    def receiveMsg_StopResponse(self, _: StopResponse, sender: Any) -> None:
-        self.child_stopped()
-
-    def receiveMsg_ActorExitRequest(self, message: Any, sender: Any) -> None:
-        pass
-
-    def receiveUnrecognizedMessage(self, message: Any, sender: Any) -> None:
-        log.warning("PipelineActor dropped unexpected %r from %s", message, sender)
+    def supervised_children(self) -> list[Any]:
+        return self.masters.addresses() if self.masters else []

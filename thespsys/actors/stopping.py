@@ -2,33 +2,41 @@
 
 Without it, a shutdown that ends children first looks like a crash to their
 parents, which would start replacements while the system is going away.
+The supervising actors (system, pipeline, master) share these handlers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
 from typing import Any
 
 from thespsys.messages import StopRequest, StopResponse
 
+log = logging.getLogger(__name__)
+
 
 class StoppingMixin:
-    """For actors with ``send``: track a StopRequest through the children."""
+    """For supervising actors: pass a StopRequest through the children and
+    answer once they have; drop (and log) messages nobody handles."""
 
     stopping: bool = False
     _stop_requester: Any = None
     _stop_waiting: int = 0
 
-    def begin_stop(self, requester: Any, children: Iterable[Any]) -> None:
+    def supervised_children(self) -> list[Any]:
+        """The addresses of the children that must stop first."""
+        return []
+
+    def receiveMsg_StopRequest(self, _: StopRequest, sender: Any) -> None:
         self.stopping = True
-        self._stop_requester = requester
-        children = list(children)
+        self._stop_requester = sender
+        children = self.supervised_children()
         self._stop_waiting = len(children)
         for child in children:
             self.send(child, StopRequest())  # type: ignore[attr-defined]
         self._maybe_stopped()
 
-    def child_stopped(self) -> None:
+    def receiveMsg_StopResponse(self, _: StopResponse, sender: Any) -> None:
         self._stop_waiting -= 1
         self._maybe_stopped()
 
@@ -36,3 +44,11 @@ class StoppingMixin:
         if self._stop_waiting <= 0 and self._stop_requester is not None:
             self.send(self._stop_requester, StopResponse())  # type: ignore[attr-defined]
             self._stop_requester = None
+
+    def receiveMsg_ActorExitRequest(self, message: Any, sender: Any) -> None:
+        """Thespian's own exit: nothing to clean up here."""
+
+    def receiveUnrecognizedMessage(self, message: Any, sender: Any) -> None:
+        log.warning(
+            "%s dropped unexpected %r from %s", type(self).__name__, message, sender
+        )

@@ -24,8 +24,6 @@ from thespsys.messages import (
     StartSystemResponse,
     StatusRequest,
     StatusResponse,
-    StopRequest,
-    StopResponse,
 )
 from thespsys.partitions import Partition
 from thespsys.processes import die_with_parent
@@ -154,16 +152,5 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def receiveMsg_StatusRequest(self, _: StatusRequest, sender: Any) -> None:
         self.send(sender, StatusResponse(tuple(self.statuses.values())))
 
-    def receiveMsg_StopRequest(self, _: StopRequest, sender: Any) -> None:
-        self.begin_stop(
-            sender, children=self.pipelines.addresses() if self.pipelines else []
-        )
-
-    def receiveMsg_StopResponse(self, _: StopResponse, sender: Any) -> None:
-        self.child_stopped()
-
-    def receiveMsg_ActorExitRequest(self, message: Any, sender: Any) -> None:
-        pass
-
-    def receiveUnrecognizedMessage(self, message: Any, sender: Any) -> None:
-        log.warning("SystemActor dropped unexpected %r from %s", message, sender)
+    def supervised_children(self) -> list[Any]:
+        return self.pipelines.addresses() if self.pipelines else []
