@@ -70,7 +70,10 @@ def tracking_name(leader_name: str, partition: Partition) -> str:
     return leader_name if partition.is_whole else f"{leader_name}@{partition}"
 
 
-def parse_tracking_name(name: str) -> tuple[str, int]:
-    """The leader's name and the partition index in a ``tracking_name()``."""
+def parse_tracking_name(name: str) -> tuple[str, Partition]:
+    """The leader's name and the partition in a ``tracking_name()``."""
     leader_name, _, partition = name.partition("@")
-    return leader_name, int(partition.split("/")[0]) - 1 if partition else 0
+    if not partition:
+        return leader_name, Partition(0, 1)
+    index, _, count = partition.partition("/")
+    return leader_name, Partition(int(index) - 1, int(count))

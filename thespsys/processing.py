@@ -14,6 +14,7 @@ parked notification are parked too (see ``thespsys.persistence.dead_letters``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -34,9 +35,10 @@ from eventsourcing.system import (
     System,
 )
 
-from thespsys.errors import ThespsysError
+from thespsys.errors import ConfigurationError, ThespsysError
 from thespsys.messages import ParkOrder
 from thespsys.partitions import Partition, slices_of
+from thespsys.rescaling import PartitioningStore, SkipRule
 from thespsys.upstreams import Upstream, connect_upstream
 
 log = logging.getLogger(__name__)
@@ -118,6 +120,34 @@ def process_once(
     raise WriteConflictError(msg)
 
 
+def _skip_rules(
+    app: Follower[Any], upstreams: Mapping[str, Upstream], partition: Partition
+) -> dict[str, SkipRule]:
+    """What each upstream's partition skips after a change of the pipeline
+    count; the recorded count must be this partition's."""
+    recorder = app.recorder
+    if not isinstance(recorder, PartitioningStore):
+        return {}
+    rules = {}
+    for name, upstream in upstreams.items():
+        partitioning = recorder.partitioning(upstream.leader_name)
+        if partitioning is None:
+            continue
+        if partitioning.count != partition.count:
+            raise ConfigurationError(
+                "pipeline_ids",
+                f"{app.name} reads {upstream.leader_name} in "
+                f"{partitioning.count} partition(s) as recorded, not "
+                f"{partition.count}: start the system with "
+                f"{partitioning.count} pipeline(s), or through a runner, "
+                "which records a change of the count",
+            )
+        rule = partitioning.skips(partition)
+        if rule is not None:
+            rules[name] = rule
+    return rules
+
+
 class PartitionProcessor:
     """Processes one follower application's share of its leaders' events."""
 
@@ -142,6 +172,7 @@ class PartitionProcessor:
                 for leader_name in system.follows[name]
             )
         }
+        self.skips = _skip_rules(self.app, self.upstreams, partition)
         self.dead_letters = getattr(self.app.recorder, "dead_letters", None)
         self._parked: dict[str, set[str]] = {}
         self._runs = 0
@@ -160,20 +191,38 @@ class PartitionProcessor:
         self._runs += 1
         for upstream in upstreams[first:] + upstreams[:first]:
             position = self.app.recorder.max_tracking_id(upstream.tracking_name)
+            skip = self.skips.get(upstream.tracking_name)
             while not more:
                 notifications = upstream.select(
                     position, self.batch_size, self.app.topics
                 )
+                skipped: Notification | None = None
                 for notification in notifications:
-                    self._process(upstream, notification)
+                    if skip and skip.done_before(
+                        notification.id, notification.originator_id
+                    ):
+                        skipped = notification
+                    else:
+                        self._process(upstream, notification)
+                        skipped = None
+                        processed += 1
                     position = notification.id
-                    processed += 1
                     if time.monotonic() >= deadline:
                         more = True
                         break
+                if skipped is not None:
+                    self._record_skipped(upstream, skipped)
                 if len(notifications) < self.batch_size:
                     break
         return RunOutcome(processed, slices_of(self._recorded.ids), more)
+
+    def _record_skipped(self, upstream: Upstream, notification: Notification) -> None:
+        """Move the position past notifications an earlier partitioning
+        processed (a later processed one would have moved it too)."""
+        with contextlib.suppress(IntegrityError):  # recorded by an earlier run
+            self.app.recorder.insert_tracking(
+                Tracking(upstream.tracking_name, notification.id)
+            )
 
     def _load_parked(self) -> None:
         if self.dead_letters is not None:

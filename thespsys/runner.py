@@ -35,6 +35,7 @@ from thespsys.partitions import parse_tracking_name
 from thespsys.processes import end_process_group
 from thespsys.progress import Lag, measure_lags, wait_until_caught_up
 from thespsys.prompting import PromptForwarder
+from thespsys.rescaling import prepare_partitionings
 from thespsys.settings import RunnerSettings
 from thespsys.status import ApplicationStatus, combine
 from thespsys.supervision import ErrorHandling, ErrorPolicy
@@ -113,6 +114,11 @@ class ThespianRunner(Runner[Any]):
         try:
             self._construct_local_apps()
             self._check_error_settings()
+            port = self.settings.admin_port
+            self.owns_actor_system = port is None or not port_accepts_connections(port)
+            if self.owns_actor_system:
+                # A joined system runs already, with these pipelines or none.
+                self._prepare_partitionings()
             self._start_actors()
         except BaseException:
             self._stop()
@@ -141,12 +147,24 @@ class ThespianRunner(Runner[Any]):
                     f"{name}: 'park' needs PERSISTENCE_MODULE=thespsys.persistence",
                 )
 
+    def _prepare_partitionings(self) -> None:
+        """Record the pipeline count in force; a change is recorded so that
+        it is exact (``thespsys.rescaling``), or refused."""
+        changes = prepare_partitionings(
+            {name: self.apps[name].recorder for name in self.system.followers},
+            self.system.follows,
+            len(self.pipeline_ids),
+        )
+        for change in changes:
+            if change.is_rescale:
+                log.warning("rescaled: %s", change)
+            else:
+                log.debug("partitioning: %s", change)
+
     def _start_actors(self) -> None:
         settings = self.settings
         listen_on(all_interfaces=settings.bind_all_interfaces)
-        port = settings.admin_port
-        self.owns_actor_system = port is None or not port_accepts_connections(port)
-        self._actor_system = ActorSystemHandle.start(settings.base, port)
+        self._actor_system = ActorSystemHandle.start(settings.base, settings.admin_port)
         system_actor = self._actor_system.create_actor(SystemActor, GLOBAL_NAME)
         self._system_actor = system_actor
         request = StartSystemRequest(
@@ -234,7 +252,7 @@ class ThespianRunner(Runner[Any]):
         return counts
 
     def _pipeline_of(self, tracking: str) -> int:
-        return self.pipeline_ids[parse_tracking_name(tracking)[1]]
+        return self.pipeline_ids[parse_tracking_name(tracking)[1].index]
 
     def dead_letters(self, cls: type[Application[Any]]) -> DeadLetterQueue:
         """The parked notifications of a follower application: list, retry, skip."""

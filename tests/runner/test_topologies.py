@@ -92,7 +92,7 @@ def test_unsupported_base_is_refused() -> None:
 @pytest.mark.parametrize(("index", "count"), [(0, 1), (0, 3), (2, 3)])
 def test_tracking_names_parse_back(index: int, count: int) -> None:
     name = tracking_name("Orders", Partition(index, count))
-    assert parse_tracking_name(name) == ("Orders", index)
+    assert parse_tracking_name(name) == ("Orders", Partition(index, count))
 
 
 def test_runner_contract(sqlite_url: str) -> None:

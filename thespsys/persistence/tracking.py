@@ -40,7 +40,9 @@ from thespsys.persistence.dead_letters import (
     SQLDeadLetterRecorder,
 )
 from thespsys.persistence.naming import safe_identifier
+from thespsys.persistence.partitionings import SQLPartitioningRecorder
 from thespsys.persistence.schema import tracking_table
+from thespsys.rescaling import Partitioning, PartitioningChange
 
 
 class _Tracking:
@@ -65,6 +67,9 @@ class _Tracking:
                 table.c.application_name == bindparam("application_name")
             )
         )
+        self.select_all = datastore.compile(
+            select(table.c.application_name, table.c.notification_id)
+        )
 
     def insert(self, cursor: Any, tracking: Tracking) -> None:
         cursor.execute(
@@ -86,6 +91,11 @@ class _Tracking:
             cursor.execute(self.select_max, {"application_name": application_name})
             row = cursor.fetchone()
         return None if row is None else int(row[0])
+
+    def all(self, datastore: Datastore) -> dict[str, int]:
+        with datastore.read() as cursor:
+            cursor.execute(self.select_all, {})
+            return {str(row[0]): int(row[1]) for row in cursor.fetchall()}
 
 
 class SQLTrackingRecorder(SQLRecorder, TrackingRecorder):
@@ -119,14 +129,20 @@ class SQLProcessRecorder(SQLApplicationRecorder, ProcessRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         self._tracking = _Tracking(datastore, tracking_table_name)
         self.tracking_table = self._tracking.table
+        prefix = events_table_name.removesuffix("_events")
         self.dead_letters = SQLDeadLetterRecorder(
             datastore,
-            dead_letters_table_name
-            or safe_identifier(
-                events_table_name.removesuffix("_events"), "_dead_letters"
-            ),
+            dead_letters_table_name or safe_identifier(prefix, "_dead_letters"),
         )
-        self.tables = (self.events_table, self.tracking_table, self.dead_letters.table)
+        self.partitionings = SQLPartitioningRecorder(
+            datastore, safe_identifier(prefix, "_partitionings")
+        )
+        self.tables = (
+            self.events_table,
+            self.tracking_table,
+            self.dead_letters.table,
+            self.partitionings.table,
+        )
 
     def _has_other_writes(self, **kwargs: Any) -> bool:
         return kwargs.get("tracking") is not None
@@ -161,3 +177,20 @@ class SQLProcessRecorder(SQLApplicationRecorder, ProcessRecorder):
 
     def max_tracking_id(self, application_name: str) -> int | None:
         return self._tracking.max_id(self.datastore, application_name)
+
+    def tracking_positions(self) -> dict[str, int]:
+        """Every recorded position, by tracking name."""
+        return self._tracking.all(self.datastore)
+
+    def partitioning(self, leader_name: str) -> Partitioning | None:
+        return self.partitionings.get(leader_name)
+
+    def unresolved_dead_letters(self) -> dict[str, int]:
+        return self.dead_letters.parked_counts()
+
+    def record_partitioning(self, change: PartitioningChange) -> None:
+        """The partitioning and its start positions, in one transaction."""
+        with self.datastore.write() as cursor:
+            self.partitionings.record(cursor, change)
+            for name, position in sorted(change.starts.items()):
+                self._tracking.insert(cursor, Tracking(name, position))
