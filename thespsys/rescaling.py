@@ -105,6 +105,12 @@ class Partitioning:
         through = self.watermarks.highest(partition.slices)
         return SkipRule(self.watermarks, through) if through else None
 
+    def is_catching_up(self, partition: Partition, position: int | None) -> bool:
+        """Has ``partition`` at ``position`` still to pass notifications that
+        an earlier partitioning processed?"""
+        rule = self.skips(partition)
+        return rule is not None and (position or 0) < rule.through
+
 
 @dataclass(frozen=True, slots=True)
 class SkipRule:

@@ -31,11 +31,15 @@ from thespsys.messages import (
     StatusResponse,
     StopRequest,
 )
-from thespsys.partitions import parse_tracking_name
+from thespsys.partitions import Partition, parse_tracking_name
 from thespsys.processes import end_process_group
 from thespsys.progress import Lag, measure_lags, wait_until_caught_up
 from thespsys.prompting import PromptForwarder
-from thespsys.rescaling import prepare_partitionings
+from thespsys.rescaling import (
+    Partitioning,
+    PartitioningStore,
+    prepare_partitionings,
+)
 from thespsys.settings import RunnerSettings
 from thespsys.status import ApplicationStatus, combine
 from thespsys.supervision import ErrorHandling, ErrorPolicy
@@ -235,10 +239,34 @@ class ThespianRunner(Runner[Any]):
         assert isinstance(reply, StatusResponse)
         try:
             lags, parked = self.lags(), self._parked_counts()
+            rescaling = self._rescaling(lags)
         except PersistenceError as error:  # the actors' side is still worth having
             log.warning("status without positions: %s", error)
-            lags, parked = [], {}
-        return combine(reply.processes, lags, parked)
+            lags, parked, rescaling = [], {}, set()
+        partitions = {
+            pipeline_id: Partition(index, len(self.pipeline_ids))
+            for index, pipeline_id in enumerate(self.pipeline_ids)
+        }
+        return combine(reply.processes, lags, parked, partitions, rescaling)
+
+    def _rescaling(self, lags: Iterable[Lag]) -> set[tuple[str, int]]:
+        """(follower, pipeline id) still passing what an earlier pipeline
+        count processed."""
+        partitionings: dict[tuple[str, str], Partitioning | None] = {}
+        rescaling = set()
+        for lag in lags:
+            recorder = self.apps[lag.follower].recorder
+            if not isinstance(recorder, PartitioningStore):
+                continue
+            key = (lag.follower, lag.leader)
+            if key not in partitionings:
+                partitionings[key] = recorder.partitioning(lag.leader)
+            partitioning = partitionings[key]
+            if partitioning and partitioning.is_catching_up(
+                lag.partition, lag.position
+            ):
+                rescaling.add((lag.follower, lag.pipeline_id))
+        return rescaling
 
     def _parked_counts(self) -> dict[tuple[str, int], int]:
         counts: dict[tuple[str, int], int] = {}

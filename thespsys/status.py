@@ -7,10 +7,11 @@ One ask and a few indexed queries: cheap enough to call every second.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from thespsys.messages import ProcessState, ProcessStatus
+from thespsys.partitions import Partition
 from thespsys.progress import Lag
 
 
@@ -26,6 +27,8 @@ class ApplicationStatus:
     parked: int
     master_pid: int | None
     slave_pid: int | None
+    partition: Partition | None = None  # of the slices, in the count in force
+    rescaling: bool = False  # still passing what an earlier count processed
 
     @property
     def behind(self) -> int:
@@ -40,7 +43,9 @@ class ApplicationStatus:
 def combine(
     processes: Sequence[ProcessStatus],
     lags: Sequence[Lag],
-    parked: dict[tuple[str, int], int],
+    parked: Mapping[tuple[str, int], int],
+    partitions: Mapping[int, Partition],
+    rescaling: Collection[tuple[str, int]] = (),
 ) -> list[ApplicationStatus]:
     rows = []
     for process in sorted(processes, key=lambda p: (p.application_name, p.pipeline_id)):
@@ -62,6 +67,8 @@ def combine(
                 parked=parked.get(key, 0),
                 master_pid=process.master_pid,
                 slave_pid=process.slave_pid,
+                partition=partitions.get(process.pipeline_id),
+                rescaling=key in rescaling,
             )
         )
     return rows

@@ -7,9 +7,6 @@ that eventsourcing's SingleThreadedRunner records for the same commands.
 from __future__ import annotations
 
 import os
-import random
-import signal
-import threading
 
 import pytest
 from eventsourcing.system import SingleThreadedRunner
@@ -17,11 +14,10 @@ from eventsourcing.system import SingleThreadedRunner
 from examples import orders
 from tests.support.actors import running
 from tests.support.counting import counts_by_application
+from tests.support.killing import Killer
 from thespsys.processes import wait_for
-from thespsys.runner import ThespianRunner
 from thespsys.settings import RunnerSettings
 from thespsys.supervision import Backoff, RestartPolicy
-from thespsys.thespian_adapter import ActorTimeoutError
 
 pytestmark = [pytest.mark.actors, pytest.mark.slow]
 
@@ -32,43 +28,6 @@ SETTINGS = RunnerSettings(
         max_restarts=100_000, within_seconds=60, backoff=Backoff(0.01, 0.1)
     ),
 )
-
-
-class Killer(threading.Thread):
-    """SIGKILLs a random slave every ``interval`` s, and every fifth time a master."""
-
-    def __init__(self, runner: ThespianRunner, interval: float = 0.25) -> None:
-        super().__init__(daemon=True)
-        self.runner = runner
-        self.interval = interval
-        self.stopping = threading.Event()
-        self.killed = {"slave": 0, "master": 0}
-        self.slow_status = 0
-        self.random = random.Random(1)
-
-    def run(self) -> None:
-        round_number = 0
-        while not self.stopping.wait(self.interval):
-            round_number += 1
-            kind = "master" if round_number % 5 == 0 else "slave"
-            try:
-                statuses = self.runner.status()
-            except ActorTimeoutError:
-                # Two cores saturated by the system and the kills: the actors
-                # may answer late. Kill the next time round.
-                self.slow_status += 1
-                continue
-            pids = [
-                getattr(status, f"{kind}_pid")
-                for status in statuses
-                if getattr(status, f"{kind}_pid")
-            ]
-            if pids:
-                try:
-                    os.kill(self.random.choice(pids), signal.SIGKILL)
-                    self.killed[kind] += 1
-                except ProcessLookupError:
-                    pass
 
 
 def test_no_event_lost_or_duplicated_while_processes_are_killed(
