@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,3 +32,18 @@ def database_url(request: pytest.FixtureRequest) -> str:
 def store_env(database_url: str) -> dict[str, str]:
     """Settings that put every application of a system on the test database."""
     return {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": database_url}
+
+
+@pytest.fixture
+def faults_env(store_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The test database, a folder for the Faulty application's markers, and
+    short retry delays."""
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    return {
+        **store_env,
+        "FAULTS_DIR": str(faults),
+        "TEST_PID": str(os.getpid()),
+        "RETRY_BACKOFF_INITIAL": "0.05",
+        "RETRY_BACKOFF_MAX": "0.2",
+    }
