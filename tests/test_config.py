@@ -49,23 +49,49 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "environ", "setting"),
     [
-        ("[runner]\npoll_intervall = 1\n", {}, "runner"),
+        ("[runner]\npoll_intervall = 1\n", {}, r"\[runner\]: unknown keys"),
         ("[runnr]\n", {}, "unknown tables"),
-        ('[runner]\nbatch_size = "many"\n', {}, "runner.batch_size"),
-        ("[runner]\npoll_interval = -1\n", {}, "poll_interval"),
+        ('[runner]\nbatch_size = "many"\n', {}, r"\[runner\] batch_size"),
+        ("[runner]\npoll_interval = -1\n", {}, r"\[runner\] poll_interval"),
+        ("[runner]\nadmin_port = 1900.5\n", {}, r"\[runner\] admin_port: expected an"),
+        ('[runner]\npipelines = "3"\n', {}, r"\[runner\] pipelines: expected an"),
+        ("[runner]\npipelines = -2\n", {}, r"\[runner\] pipelines: must be"),
+        ("[runner]\npipelines = 0\n", {}, r"\[runner\] pipelines"),
+        ("[restarts]\nmax_restarts = true\n", {}, r"\[restarts\] max_restarts"),
+        ("[env]\nDATABASE_URL = 5\n", {}, r"\[env\] DATABASE_URL: expected a str"),
+        ("[env.nested]\nKEY = 'x'\n", {}, r"\[env\] nested: expected a str"),
         ("", {"THESPSYS_RUN_BUDGET": "soon"}, "THESPSYS_RUN_BUDGET"),
         ("", {"THESPSYS_BIND_ALL_INTERFACES": "maybe"}, "THESPSYS_BIND_ALL"),
-        ("[runner]\npipelines = 0\n", {}, "pipelines"),
+        ("", {"THESPSYS_ADMIN_PORT": "1900.5"}, "THESPSYS_ADMIN_PORT: expected an"),
+        ("", {"THESPSYS_PIPELINES": "-2"}, "THESPSYS_PIPELINES: must be at least"),
+        ("", {"THESPSYS_BOGUS": "1"}, "THESPSYS_BOGUS: is not a thespsys setting"),
         ("not toml [", {}, "not valid TOML"),
     ],
 )
-def test_bad_configuration_names_the_setting(
+def test_bad_configuration_names_the_setting_and_its_source(
     tmp_path: Path, text: str, environ: dict[str, str], setting: str
 ) -> None:
     path = tmp_path / "thespsys.toml"
     path.write_text(text)
-    with pytest.raises(ConfigurationError, match=setting):
+    with pytest.raises(ConfigurationError, match=setting) as caught:
         load_config(path, environ)
+    if not environ:
+        assert str(path) in str(caught.value)
+
+
+def test_variables_override_the_applications_env(tmp_path: Path) -> None:
+    path = tmp_path / "thespsys.toml"
+    path.write_text('[env]\nDATABASE_URL = "sqlite:///a.db"\nERROR_POLICY = "park"\n')
+    config = load_config(path, {"DATABASE_URL": "sqlite:///b.db"})
+    assert config.env_dict == {
+        "DATABASE_URL": "sqlite:///b.db",
+        "ERROR_POLICY": "park",
+    }
+
+
+def test_the_test_suites_variables_are_not_settings() -> None:
+    environ = {"THESPSYS_TEST_POSTGRES_URL": "x", "THESPSYS_VENV": "/tmp/venv"}
+    assert load_config(None, environ).settings == RunnerSettings()
 
 
 def test_a_missing_file_is_an_error(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ def unreachable_postgres(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "THESPSYS_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:1/x"
     )
     monkeypatch.delenv("CI", raising=False)
-    monkeypatch.delenv("THESPSYS_REQUIRE_POSTGRES", raising=False)
+    monkeypatch.delenv("THESPSYS_TEST_REQUIRE_POSTGRES", raising=False)
     databases.postgres_unavailable_reason.cache_clear()
     yield
     databases.postgres_unavailable_reason.cache_clear()
@@ -28,7 +28,7 @@ def test_missing_postgres_skips_locally() -> None:
 
 
 @pytest.mark.usefixtures("unreachable_postgres")
-@pytest.mark.parametrize("variable", ["CI", "THESPSYS_REQUIRE_POSTGRES"])
+@pytest.mark.parametrize("variable", ["CI", "THESPSYS_TEST_REQUIRE_POSTGRES"])
 def test_missing_postgres_fails_when_required(
     monkeypatch: pytest.MonkeyPatch, variable: str
 ) -> None:

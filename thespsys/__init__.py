@@ -7,6 +7,7 @@ from thespsys.errors import ConfigurationError, ThespsysError
 from thespsys.partitions import Partition
 from thespsys.persistence.dead_letters import DeadLetter
 from thespsys.progress import CatchUpTimeoutError, Lag
+from thespsys.rescaling import RescaleRefusedError
 from thespsys.runner import (
     ApplicationFailedError,
     RunnerNotStartedError,
@@ -31,6 +32,7 @@ __all__ = [
     "ErrorPolicy",
     "Lag",
     "Partition",
+    "RescaleRefusedError",
     "RestartPolicy",
     "RetryReport",
     "RunnerNotStartedError",

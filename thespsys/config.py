@@ -2,8 +2,11 @@
 ``THESPSYS_*`` environment variables, into one frozen ``Config``.
 
 The file's ``[runner]`` and ``[restarts]`` tables become ``RunnerSettings``;
-its ``[env]`` table is the applications' eventsourcing settings. Unknown keys
-are errors, so a misspelt setting is never silently ignored.
+its ``[env]`` table is the applications' eventsourcing settings (strings; a
+variable of the same name overrides one). Values must have the key's type,
+and unknown tables, keys and ``THESPSYS_*`` variables are errors, so a
+misspelt setting is never silently ignored; every error names the key and
+the file or variable it came from.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from thespsys.errors import ConfigurationError
+from thespsys.parsing import from_text, from_toml
 from thespsys.settings import RunnerSettings
 from thespsys.supervision import Backoff, RestartPolicy
 
 ENV_PREFIX = "THESPSYS_"
+TEST_PREFIX = "THESPSYS_TEST_"  # the test suite's own variables
+NOT_SETTINGS = {"THESPSYS_VENV"}  # read by scripts/, not by thespsys
 
-RUNNER_KEYS: dict[str, type] = {
+RUNNER_KEYS: dict[str, type[Any]] = {
     "base": str,
     "admin_port": int,
     "pipelines": int,
@@ -33,7 +39,7 @@ RUNNER_KEYS: dict[str, type] = {
     "processing_deadline": float,
     "bind_all_interfaces": bool,
 }
-RESTART_KEYS: dict[str, type] = {
+RESTART_KEYS: dict[str, type[Any]] = {
     "max_restarts": int,
     "within_seconds": float,
     "backoff_initial": float,
@@ -63,27 +69,33 @@ def load_config(
     unknown = set(document) - {"runner", "restarts", "env"}
     if unknown:
         raise ConfigurationError(where, f"unknown tables: {', '.join(sorted(unknown))}")
-    runner = _section(document, "runner", RUNNER_KEYS, where, environ)
-    restarts = _section(document, "restarts", RESTART_KEYS, where, environ)
-    env = document.get("env", {})
-    if not isinstance(env, dict):
-        raise ConfigurationError(f"{where}: env", "must be a table")
+    _refuse_unknown_variables(environ)
+    sources: dict[str, str] = {}
+    runner = _section(document, "runner", RUNNER_KEYS, where, environ, sources)
+    restarts = _section(document, "restarts", RESTART_KEYS, where, environ, sources)
     pipelines = runner.pop("pipelines", 1)
     if pipelines < 1:
-        raise ConfigurationError("pipelines", "must be at least 1")
+        raise ConfigurationError(sources["pipelines"], "must be at least 1")
     default = RestartPolicy()
-    policy = RestartPolicy(
-        max_restarts=restarts.get("max_restarts", default.max_restarts),
-        within_seconds=restarts.get("within_seconds", default.within_seconds),
-        backoff=Backoff(
-            restarts.get("backoff_initial", default.backoff.initial),
-            restarts.get("backoff_max", default.backoff.maximum),
-        ),
-    )
+    try:
+        policy = RestartPolicy(
+            max_restarts=restarts.get("max_restarts", default.max_restarts),
+            within_seconds=restarts.get("within_seconds", default.within_seconds),
+            backoff=Backoff(
+                restarts.get("backoff_initial", default.backoff.initial),
+                restarts.get("backoff_max", default.backoff.maximum),
+            ),
+        )
+        settings = RunnerSettings(**runner, restarts=policy)
+    except ConfigurationError as error:
+        message = str(error).removeprefix(f"{error.setting}: ")
+        raise ConfigurationError(
+            sources.get(error.setting, error.setting), message
+        ) from None
     return Config(
-        settings=RunnerSettings(**runner, restarts=policy),
+        settings=settings,
         pipeline_ids=tuple(range(pipelines)),
-        env=tuple(sorted((str(k), str(v)) for k, v in env.items())),
+        env=_applications_env(document, where, environ),
     )
 
 
@@ -97,46 +109,56 @@ def _read(path: Path) -> dict[str, Any]:
         raise ConfigurationError(str(path), f"is not valid TOML: {error}") from None
 
 
+def _refuse_unknown_variables(environ: Mapping[str, str]) -> None:
+    known = {ENV_PREFIX + key.upper() for key in (*RUNNER_KEYS, *RESTART_KEYS)}
+    for variable in sorted(environ):
+        if (
+            variable.startswith(ENV_PREFIX)
+            and variable not in known
+            and variable not in NOT_SETTINGS
+            and not variable.startswith(TEST_PREFIX)
+        ):
+            raise ConfigurationError(variable, "is not a thespsys setting")
+
+
 def _section(
     document: Mapping[str, Any],
     name: str,
-    keys: Mapping[str, type],
+    keys: Mapping[str, type[Any]],
     where: str,
     environ: Mapping[str, str],
+    sources: dict[str, str],
 ) -> dict[str, Any]:
+    """The table ``name``'s values, each overridden by its variable; where
+    each value came from goes into ``sources``."""
     table = document.get(name, {})
     if not isinstance(table, dict):
         raise ConfigurationError(f"{where}: {name}", "must be a table")
     unknown = set(table) - set(keys)
     if unknown:
         raise ConfigurationError(
-            f"{where}: {name}", f"unknown keys: {', '.join(sorted(unknown))}"
+            f"{where}: [{name}]", f"unknown keys: {', '.join(sorted(unknown))}"
         )
-    values = {
-        key: _typed(f"{where}: {name}.{key}", table[key], keys[key]) for key in table
-    }
+    values = {}
     for key, kind in keys.items():
         variable = ENV_PREFIX + key.upper()
         if variable in environ:
-            values[key] = _typed(variable, environ[variable], kind)
+            sources[key] = variable
+            values[key] = from_text(variable, environ[variable], kind)
+        elif key in table:
+            sources[key] = f"{where}: [{name}] {key}"
+            values[key] = from_toml(sources[key], table[key], kind)
     return values
 
 
-def _typed(setting: str, value: Any, kind: type) -> Any:
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in {"1", "true", "yes", "on"}:
-            return True
-        if text in {"0", "false", "no", "off"}:
-            return False
-        raise ConfigurationError(setting, f"expected true or false, got {value!r}")
-    if isinstance(value, bool) or (kind is str and not isinstance(value, str)):
-        raise ConfigurationError(setting, f"expected a {kind.__name__}, got {value!r}")
-    try:
-        return kind(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(
-            setting, f"expected a {kind.__name__}, got {value!r}"
-        ) from None
+def _applications_env(
+    document: Mapping[str, Any], where: str, environ: Mapping[str, str]
+) -> tuple[tuple[str, str], ...]:
+    """The ``[env]`` table: strings only; a variable of the same name wins."""
+    table = document.get("env", {})
+    if not isinstance(table, dict):
+        raise ConfigurationError(f"{where}: env", "must be a table")
+    env = {}
+    for key, value in table.items():
+        env[key] = environ.get(key, from_toml(f"{where}: [env] {key}", value, str))
+    return tuple(sorted(env.items()))

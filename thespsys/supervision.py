@@ -16,6 +16,7 @@ from eventsourcing.utils import Environment
 
 from thespsys.environment import lookup
 from thespsys.errors import ConfigurationError
+from thespsys.parsing import from_text
 
 K = TypeVar("K")
 
@@ -131,20 +132,13 @@ class ErrorHandling:
                 name, f"{value!r} is not one of {choices}"
             ) from None
         name, value = setting(cls.PARK_AFTER_ATTEMPTS, "3")
-        park_after = int(_number(name, value, int))
+        park_after = from_text(name, value, int)
         if park_after < 1:
             raise ConfigurationError(name, "must be at least 1")
-        initial = float(_number(*setting(cls.RETRY_BACKOFF_INITIAL, "0.1"), float))
-        maximum = float(_number(*setting(cls.RETRY_BACKOFF_MAX, "10"), float))
+        initial = from_text(*setting(cls.RETRY_BACKOFF_INITIAL, "0.1"), float)
+        maximum = from_text(*setting(cls.RETRY_BACKOFF_MAX, "10"), float)
         if not 0 < initial <= maximum:
             raise ConfigurationError(
                 cls.RETRY_BACKOFF_INITIAL, "must be positive and not above the maximum"
             )
         return cls(policy, park_after, Backoff(initial, maximum))
-
-
-def _number(name: str, value: str, kind: type[int] | type[float]) -> int | float:
-    try:
-        return kind(value)
-    except ValueError:
-        raise ConfigurationError(name, f"{value!r} is not a number") from None

@@ -6,7 +6,7 @@ catching up, every application holds exactly the events eventsourcing's
 SingleThreadedRunner records for the same commands. Also with processes
 killed during the first run after a change.
 
-``THESPSYS_RESCALE_SEEDS=1,2,3`` runs other (or more) seeds.
+``THESPSYS_TEST_RESCALE_SEEDS=1,2,3`` runs other (or more) seeds.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from thespsys.supervision import Backoff, RestartPolicy
 
 pytestmark = [pytest.mark.actors, pytest.mark.slow]
 
-SEEDS = [int(s) for s in os.environ.get("THESPSYS_RESCALE_SEEDS", "11").split(",")]
+SEEDS = [int(s) for s in os.environ.get("THESPSYS_TEST_RESCALE_SEEDS", "11").split(",")]
 ACCOUNTS = 10
 SETTINGS = RunnerSettings(
     poll_interval=0.2,

@@ -21,7 +21,7 @@ from thespsys.supervision import Backoff, RestartPolicy
 
 pytestmark = [pytest.mark.actors, pytest.mark.slow]
 
-ORDERS = int(os.environ.get("THESPSYS_FAULT_ORDERS", "3000"))
+ORDERS = int(os.environ.get("THESPSYS_TEST_FAULT_ORDERS", "3000"))
 SETTINGS = RunnerSettings(
     poll_interval=0.5,
     restarts=RestartPolicy(

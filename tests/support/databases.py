@@ -4,7 +4,7 @@ PostgreSQL is found at ``THESPSYS_TEST_POSTGRES_URL`` (an SQLAlchemy URL of a
 database we may connect to in order to create others; default: the local
 server's ``postgres`` database as user ``postgres``). Where it cannot be
 reached, PostgreSQL tests skip, except when ``CI`` or
-``THESPSYS_REQUIRE_POSTGRES`` is set: then they fail.
+``THESPSYS_TEST_REQUIRE_POSTGRES`` is set: then they fail.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def postgres_admin_url() -> str:
 def postgres_required() -> bool:
     return any(
         os.environ.get(name, "").strip().lower() in TRUE_WORDS
-        for name in ("CI", "THESPSYS_REQUIRE_POSTGRES")
+        for name in ("CI", "THESPSYS_TEST_REQUIRE_POSTGRES")
     )
 
 

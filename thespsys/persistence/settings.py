@@ -8,14 +8,17 @@ bad value, or every key tried when a required value is missing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import sqlalchemy.exc as sa_exc
-from eventsourcing.utils import Environment, strtobool
+from eventsourcing.utils import Environment
 from sqlalchemy.engine import URL, make_url
 
 from thespsys.environment import lookup
 from thespsys.errors import ConfigurationError
+from thespsys.parsing import from_text
+
+T = TypeVar("T", int, float)
 
 DATABASE_URL = "DATABASE_URL"
 CREATE_TABLE = "CREATE_TABLE"
@@ -49,18 +52,13 @@ class StoreSettings:
     engine_options: EngineOptions
 
 
-def _number(env: Environment, key: str, default: float, kind: type[float]) -> float:
+def _number(env: Environment, key: str, default: T, kind: type[T]) -> T:
     found = lookup(env, key)
     if found is None or not found[1].strip():
         return default
-    setting, text = found
-    try:
-        value = kind(text)
-    except ValueError:
-        msg = f"expected a {kind.__name__}, got {text!r}"
-        raise ConfigurationError(setting, msg) from None
+    value = from_text(*found, kind)
     if value < 0:
-        raise ConfigurationError(setting, f"must not be negative, got {text!r}")
+        raise ConfigurationError(found[0], f"must not be negative, got {found[1]!r}")
     return value
 
 
@@ -105,11 +103,7 @@ def create_table_enabled(env: Environment) -> bool:
     found = lookup(env, CREATE_TABLE)
     if found is None or not found[1].strip():
         return True
-    try:
-        return bool(strtobool(found[1]))
-    except ValueError:
-        msg = f"expected yes/no, got {found[1]!r}"
-        raise ConfigurationError(found[0], msg) from None
+    return from_text(*found, bool)
 
 
 def read_settings(env: Environment) -> StoreSettings:
@@ -132,10 +126,8 @@ def read_settings(env: Environment) -> StoreSettings:
 
     defaults = EngineOptions()
     options = EngineOptions(
-        pool_size=int(_number(env, DATABASE_POOL_SIZE, defaults.pool_size, int)),
-        max_overflow=int(
-            _number(env, DATABASE_MAX_OVERFLOW, defaults.max_overflow, int)
-        ),
+        pool_size=_number(env, DATABASE_POOL_SIZE, defaults.pool_size, int),
+        max_overflow=_number(env, DATABASE_MAX_OVERFLOW, defaults.max_overflow, int),
         pool_timeout=_number(env, DATABASE_POOL_TIMEOUT, defaults.pool_timeout, float),
         connect_timeout=_number(
             env, DATABASE_CONNECT_TIMEOUT, defaults.connect_timeout, float
