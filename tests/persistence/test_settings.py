@@ -86,7 +86,6 @@ def test_settings_are_read() -> None:
     )
     settings = read_settings(env)
     assert settings.url.drivername == "postgresql"
-    assert settings.url_setting == "DATABASE_URL"
     assert settings.originator_id_type == "text"
     assert settings.engine_options == EngineOptions(
         pool_size=2,

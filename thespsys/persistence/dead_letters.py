@@ -23,17 +23,7 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from sqlalchemy import (
-    BigInteger,
-    Column,
-    Float,
-    Identity,
-    Index,
-    Integer,
-    MetaData,
-    PrimaryKeyConstraint,
     Table,
-    Text,
-    UniqueConstraint,
     bindparam,
     func,
     insert,
@@ -45,49 +35,12 @@ from sqlalchemy.sql import ColumnElement
 
 from thespsys.partitions import parse_tracking_name
 from thespsys.persistence.datastore import Datastore
-from thespsys.persistence.naming import safe_identifier
+from thespsys.persistence.schema import dead_letters_table
 
 PARKED = "parked"
 _IS_PARKED_SQL: ColumnElement[str] = literal_column("'parked'")
 RETRIED = "retried"
 SKIPPED = "skipped"
-
-
-def dead_letters_table(name: str) -> Table:
-    return Table(
-        name,
-        MetaData(),
-        Column(
-            "id",
-            BigInteger().with_variant(Integer(), "sqlite"),
-            Identity(),
-            primary_key=True,
-        ),
-        Column("tracking_name", Text, nullable=False),
-        Column("notification_id", BigInteger, nullable=False),
-        Column("originator_id", Text, nullable=False),
-        Column("originator_version", BigInteger, nullable=False),
-        Column("topic", Text, nullable=False),
-        Column("error", Text, nullable=False),
-        Column("traceback", Text, nullable=False),
-        Column("attempts", Integer, nullable=False),
-        Column("parked_at", Float, nullable=False),
-        Column("status", Text, nullable=False),
-        Column("resolved_at", Float, nullable=True),
-        PrimaryKeyConstraint("id", name=safe_identifier(name, "_pkey")),
-        UniqueConstraint(
-            "tracking_name",
-            "notification_id",
-            name=safe_identifier(name, "_position_key"),
-        ),
-        Index(
-            safe_identifier(name, "_status_idx"),
-            "status",
-            "tracking_name",
-            "originator_id",
-        ),
-        sqlite_autoincrement=True,
-    )
 
 
 @dataclass(frozen=True)
@@ -122,86 +75,116 @@ def _when(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """The dead-letter statements, compiled once per recorder."""
+
+    insert: str
+    resolve: str
+    attempt: str
+    select_all: str
+    select_status: str
+    parked_originators: str
+    is_parked: str
+    status: str
+    counts: str
+
+
+def _compile_statements(datastore: Datastore, table: Table) -> _Statements:
+    c = table.c
+    insert_sql = datastore.compile(
+        insert(table).values(
+            {
+                column: bindparam(column)
+                for column in (
+                    "tracking_name",
+                    "notification_id",
+                    "originator_id",
+                    "originator_version",
+                    "topic",
+                    "error",
+                    "traceback",
+                    "attempts",
+                    "parked_at",
+                    "status",
+                )
+            }
+        )
+    )
+    resolve_sql = datastore.compile(
+        update(table)
+        .where(c.id == bindparam("letter_id"), c.status == _IS_PARKED_SQL)
+        .values(status=bindparam("new_status"), resolved_at=bindparam("now"))
+    )
+    attempt_sql = datastore.compile(
+        update(table)
+        .where(c.id == bindparam("letter_id"), c.status == _IS_PARKED_SQL)
+        .values(
+            attempts=c.attempts + literal_column("1"),
+            error=bindparam("new_error"),
+            traceback=bindparam("new_traceback"),
+        )
+    )
+    columns = [
+        c.id,
+        c.tracking_name,
+        c.notification_id,
+        c.originator_id,
+        c.originator_version,
+        c.topic,
+        c.error,
+        c.traceback,
+        c.attempts,
+        c.parked_at,
+        c.status,
+        c.resolved_at,
+    ]
+    select_all_sql = datastore.compile(select(*columns).order_by(c.id))
+    select_status_sql = datastore.compile(
+        select(*columns).where(c.status == bindparam("wanted")).order_by(c.id)
+    )
+    parked_originators_sql = datastore.compile(
+        select(c.originator_id)
+        .where(c.status == _IS_PARKED_SQL, c.tracking_name == bindparam("name"))
+        .distinct()
+    )
+    is_parked_sql = datastore.compile(
+        select(func.count())
+        .select_from(table)
+        .where(
+            c.status == _IS_PARKED_SQL,
+            c.tracking_name == bindparam("name"),
+            c.originator_id == bindparam("originator"),
+        )
+    )
+    status_sql = datastore.compile(
+        select(c.status).where(c.id == bindparam("letter_id"))
+    )
+    counts_sql = datastore.compile(
+        select(c.tracking_name, func.count())
+        .where(c.status == _IS_PARKED_SQL)
+        .group_by(c.tracking_name)
+    )
+    return _Statements(
+        insert=insert_sql,
+        resolve=resolve_sql,
+        attempt=attempt_sql,
+        select_all=select_all_sql,
+        select_status=select_status_sql,
+        parked_originators=parked_originators_sql,
+        is_parked=is_parked_sql,
+        status=status_sql,
+        counts=counts_sql,
+    )
+
+
 class SQLDeadLetterRecorder:
     """The dead letters of one process application."""
 
     def __init__(self, datastore: Datastore, table_name: str) -> None:
         self.datastore = datastore
-        self.table = table = dead_letters_table(table_name)
-        c = table.c
-        self._insert = datastore.compile(
-            insert(table).values(
-                {
-                    column: bindparam(column)
-                    for column in (
-                        "tracking_name",
-                        "notification_id",
-                        "originator_id",
-                        "originator_version",
-                        "topic",
-                        "error",
-                        "traceback",
-                        "attempts",
-                        "parked_at",
-                        "status",
-                    )
-                }
-            )
-        )
-        self._resolve = datastore.compile(
-            update(table)
-            .where(c.id == bindparam("letter_id"), c.status == _IS_PARKED_SQL)
-            .values(status=bindparam("new_status"), resolved_at=bindparam("now"))
-        )
-        self._attempt = datastore.compile(
-            update(table)
-            .where(c.id == bindparam("letter_id"), c.status == _IS_PARKED_SQL)
-            .values(
-                attempts=c.attempts + literal_column("1"),
-                error=bindparam("new_error"),
-                traceback=bindparam("new_traceback"),
-            )
-        )
-        columns = [
-            c.id,
-            c.tracking_name,
-            c.notification_id,
-            c.originator_id,
-            c.originator_version,
-            c.topic,
-            c.error,
-            c.traceback,
-            c.attempts,
-            c.parked_at,
-            c.status,
-            c.resolved_at,
-        ]
-        self._select_all = datastore.compile(select(*columns).order_by(c.id))
-        self._select_status = datastore.compile(
-            select(*columns).where(c.status == bindparam("wanted")).order_by(c.id)
-        )
-        self._parked_originators = datastore.compile(
-            select(c.originator_id)
-            .where(c.status == _IS_PARKED_SQL, c.tracking_name == bindparam("name"))
-            .distinct()
-        )
-        self._is_parked = datastore.compile(
-            select(func.count())
-            .select_from(table)
-            .where(
-                c.status == _IS_PARKED_SQL,
-                c.tracking_name == bindparam("name"),
-                c.originator_id == bindparam("originator"),
-            )
-        )
-        self._status = datastore.compile(
-            select(c.status).where(c.id == bindparam("letter_id"))
-        )
-        self._counts = datastore.compile(
-            select(c.tracking_name, func.count())
-            .where(c.status == _IS_PARKED_SQL)
-            .group_by(c.tracking_name)
-        )
+        self.table = dead_letters_table(table_name)
+        self._sql = _compile_statements(datastore, self.table)
 
     def park(
         self,
@@ -215,7 +198,7 @@ class SQLDeadLetterRecorder:
         """Write one letter (the caller moves the tracking position in the
         same transaction)."""
         cursor.execute(
-            self._insert,
+            self._sql.insert,
             {
                 "tracking_name": tracking.application_name,
                 "notification_id": notification.id,
@@ -232,7 +215,7 @@ class SQLDeadLetterRecorder:
 
     def resolve(self, cursor: Any, letter_id: int, status: str) -> None:
         cursor.execute(
-            self._resolve,
+            self._sql.resolve,
             {"letter_id": letter_id, "new_status": status, "now": time.time()},
         )
         if cursor.rowcount != 1:
@@ -246,7 +229,7 @@ class SQLDeadLetterRecorder:
     def record_attempt(self, letter_id: int, error: str, traceback: str) -> None:
         with self.datastore.write() as cursor:
             cursor.execute(
-                self._attempt,
+                self._sql.attempt,
                 {
                     "letter_id": letter_id,
                     "new_error": error,
@@ -257,9 +240,9 @@ class SQLDeadLetterRecorder:
     def select(self, status: str | None = None) -> list[DeadLetter]:
         with self.datastore.read() as cursor:
             if status is None:
-                cursor.execute(self._select_all, {})
+                cursor.execute(self._sql.select_all, {})
             else:
-                cursor.execute(self._select_status, {"wanted": status})
+                cursor.execute(self._sql.select_status, {"wanted": status})
             rows: Sequence[Any] = cursor.fetchall()
         return [
             DeadLetter(
@@ -281,24 +264,25 @@ class SQLDeadLetterRecorder:
 
     def parked_originators(self, tracking_name: str) -> set[str]:
         with self.datastore.read() as cursor:
-            cursor.execute(self._parked_originators, {"name": tracking_name})
+            cursor.execute(self._sql.parked_originators, {"name": tracking_name})
             return {row[0] for row in cursor.fetchall()}
 
     def is_parked(self, tracking_name: str, originator_id: str) -> bool:
         with self.datastore.read() as cursor:
             cursor.execute(
-                self._is_parked, {"name": tracking_name, "originator": originator_id}
+                self._sql.is_parked,
+                {"name": tracking_name, "originator": originator_id},
             )
             row = cursor.fetchone()
         return bool(row and row[0])
 
     def status(self, letter_id: int) -> str | None:
         with self.datastore.read() as cursor:
-            cursor.execute(self._status, {"letter_id": letter_id})
+            cursor.execute(self._sql.status, {"letter_id": letter_id})
             row = cursor.fetchone()
         return None if row is None else str(row[0])
 
     def parked_counts(self) -> dict[str, int]:
         with self.datastore.read() as cursor:
-            cursor.execute(self._counts, {})
+            cursor.execute(self._sql.counts, {})
             return {row[0]: int(row[1]) for row in cursor.fetchall()}

@@ -13,12 +13,6 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import (
-    Column,
-    Integer,
-    MetaData,
-    PrimaryKeyConstraint,
-    Table,
-    Text,
     bindparam,
     insert,
     select,
@@ -26,19 +20,8 @@ from sqlalchemy import (
 )
 
 from thespsys.persistence.datastore import Datastore
-from thespsys.persistence.naming import safe_identifier
+from thespsys.persistence.schema import partitionings_table
 from thespsys.rescaling import Partitioning, PartitioningChange, Watermarks
-
-
-def partitionings_table(name: str) -> Table:
-    return Table(
-        name,
-        MetaData(),
-        Column("leader_name", Text, nullable=False),
-        Column("partition_count", Integer, nullable=False),
-        Column("watermarks", Text, nullable=False),
-        PrimaryKeyConstraint("leader_name", name=safe_identifier(name, "_pkey")),
-    )
 
 
 class SQLPartitioningRecorder:

@@ -7,7 +7,8 @@ reused, and without ``AUTOINCREMENT`` a commit writes one page less),
 ``slice`` (see ``thespsys.partitions``), unique on (originator_id,
 originator_version), indexed on (slice, id) for partitioned readers.
 Snapshots and other aggregate-only tables have no id or slice. Tracking: one
-row per upstream application.
+row per upstream application (per partition). A process application also has
+dead letters and partitionings (one row per leader).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from sqlalchemy import (
     BigInteger,
     Column,
+    Float,
     Identity,
     Index,
     Integer,
@@ -88,6 +90,57 @@ def tracking_table(name: str) -> Table:
         Column("application_name", Text, nullable=False),
         Column("notification_id", BigInteger, nullable=False),
         PrimaryKeyConstraint("application_name", name=safe_identifier(name, "_pkey")),
+    )
+
+
+def dead_letters_table(name: str) -> Table:
+    """Notifications a process application set aside (see ``dead_letters``)."""
+    return Table(
+        name,
+        MetaData(),
+        Column(
+            "id",
+            BigInteger().with_variant(Integer(), "sqlite"),
+            Identity(),
+            primary_key=True,
+        ),
+        Column("tracking_name", Text, nullable=False),
+        Column("notification_id", BigInteger, nullable=False),
+        Column("originator_id", Text, nullable=False),
+        Column("originator_version", BigInteger, nullable=False),
+        Column("topic", Text, nullable=False),
+        Column("error", Text, nullable=False),
+        Column("traceback", Text, nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("parked_at", Float, nullable=False),
+        Column("status", Text, nullable=False),
+        Column("resolved_at", Float, nullable=True),
+        PrimaryKeyConstraint("id", name=safe_identifier(name, "_pkey")),
+        UniqueConstraint(
+            "tracking_name",
+            "notification_id",
+            name=safe_identifier(name, "_position_key"),
+        ),
+        Index(
+            safe_identifier(name, "_status_idx"),
+            "status",
+            "tracking_name",
+            "originator_id",
+        ),
+        sqlite_autoincrement=True,
+    )
+
+
+def partitionings_table(name: str) -> Table:
+    """The partition count in force per leader, and the watermarks of
+    earlier counts (see ``thespsys.rescaling``)."""
+    return Table(
+        name,
+        MetaData(),
+        Column("leader_name", Text, nullable=False),
+        Column("partition_count", Integer, nullable=False),
+        Column("watermarks", Text, nullable=False),
+        PrimaryKeyConstraint("leader_name", name=safe_identifier(name, "_pkey")),
     )
 
 

@@ -47,7 +47,6 @@ class EngineOptions:
 @dataclass(frozen=True, slots=True)
 class StoreSettings:
     url: URL
-    url_setting: str  # the key that supplied the URL, for error messages
     originator_id_type: Literal["uuid", "text"]
     engine_options: EngineOptions
 
@@ -136,7 +135,6 @@ def read_settings(env: Environment) -> StoreSettings:
     )
     return StoreSettings(
         url=url,
-        url_setting=url_setting,
         originator_id_type="uuid" if id_type == "uuid" else "text",
         engine_options=options,
     )

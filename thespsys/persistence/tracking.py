@@ -98,14 +98,11 @@ class _Tracking:
             return {str(row[0]): int(row[1]) for row in cursor.fetchall()}
 
 
-class SQLTrackingRecorder(SQLRecorder, TrackingRecorder):
-    """Positions in upstream notification logs, without events."""
+class _Positions:
+    """``insert_tracking`` and ``max_tracking_id``, for both recorders below."""
 
-    def __init__(self, datastore: Datastore, *, tracking_table_name: str) -> None:
-        super().__init__(datastore)
-        self._tracking = _Tracking(datastore, tracking_table_name)
-        self.tracking_table = self._tracking.table
-        self.tables = (self.tracking_table,)
+    datastore: Datastore
+    _tracking: _Tracking
 
     def insert_tracking(self, tracking: Tracking) -> None:
         with self.datastore.write() as cursor:
@@ -115,7 +112,17 @@ class SQLTrackingRecorder(SQLRecorder, TrackingRecorder):
         return self._tracking.max_id(self.datastore, application_name)
 
 
-class SQLProcessRecorder(SQLApplicationRecorder, ProcessRecorder):
+class SQLTrackingRecorder(_Positions, SQLRecorder, TrackingRecorder):
+    """Positions in upstream notification logs, without events."""
+
+    def __init__(self, datastore: Datastore, *, tracking_table_name: str) -> None:
+        super().__init__(datastore)
+        self._tracking = _Tracking(datastore, tracking_table_name)
+        self.tracking_table = self._tracking.table
+        self.tables = (self.tracking_table,)
+
+
+class SQLProcessRecorder(_Positions, SQLApplicationRecorder, ProcessRecorder):
     """Events and the tracking position they result from, in one transaction."""
 
     def __init__(
@@ -170,13 +177,6 @@ class SQLProcessRecorder(SQLApplicationRecorder, ProcessRecorder):
             self.dead_letters.park(
                 cursor, tracking, notification, error, traceback, attempts
             )
-
-    def insert_tracking(self, tracking: Tracking) -> None:
-        with self.datastore.write() as cursor:
-            self._tracking.insert(cursor, tracking)
-
-    def max_tracking_id(self, application_name: str) -> int | None:
-        return self._tracking.max_id(self.datastore, application_name)
 
     def tracking_positions(self) -> dict[str, int]:
         """Every recorded position, by tracking name."""
