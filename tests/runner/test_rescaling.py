@@ -76,13 +76,9 @@ def test_parked_dead_letters_hold_a_change_until_resolved(
 def test_positions_of_eventsourcing_runners_are_taken_over_exactly(
     store_env: dict[str, str],
 ) -> None:
-    single = SingleThreadedRunner(NOTES, env=store_env)
-    single.start()
-    try:
+    with SingleThreadedRunner(NOTES, env=store_env) as single:
         for i in range(6):
             single.get(Notes).write(f"before {i}")
-    finally:
-        single.stop()
     with running(NOTES, store_env, pipeline_ids=range(3)) as runner:
         for i in range(6):
             runner.get(Notes).write(f"after {i}")
@@ -94,13 +90,9 @@ def test_positions_under_several_counts_and_no_record_are_refused(
     store_env: dict[str, str],
 ) -> None:
     """What changing the count did before thespsys recorded partitionings."""
-    single = SingleThreadedRunner(NOTES, env=store_env)
-    single.start()
-    try:
+    with SingleThreadedRunner(NOTES, env=store_env) as single:
         single.get(Notes).write("a note")
         single.get(Tallies).recorder.insert_tracking(Tracking("Notes@2/3", 1))
-    finally:
-        single.stop()
     runner = ThespianRunner(NOTES, env=store_env, pipeline_ids=range(2))
     with pytest.raises(RescaleRefusedError, match=r"under 1 and 3 pipelines"):
         runner.start()

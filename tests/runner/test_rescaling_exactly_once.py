@@ -133,17 +133,9 @@ def test_kill_storm_in_the_first_run_after_a_change(
     with running(
         ledger.system, store_env, pipeline_ids=range(after), settings=SETTINGS
     ) as runner:
-        killer = Killer(runner, interval=0.2)
-        killer.start()
-        try:
+        with Killer(runner, interval=0.2) as killer:
             apply(runner.get(ledger.Accounts), second)
-            enough = wait_for(
-                lambda: killer.killed["slave"] >= 6 and killer.killed["master"] >= 1,
-                60,
-            )
-        finally:
-            killer.stopping.set()
-            killer.join()
+            enough = killer.kept_up_until(slaves=6, masters=1, timeout=60)
         assert enough, killer.killed
         runner.wait(timeout=300)
         actual = events_by_application(runner)

@@ -15,7 +15,6 @@ from examples import orders
 from tests.support.actors import running
 from tests.support.counting import counts_by_application
 from tests.support.killing import Killer
-from thespsys.processes import wait_for
 from thespsys.settings import RunnerSettings
 from thespsys.supervision import Backoff, RestartPolicy
 
@@ -36,19 +35,11 @@ def test_no_event_lost_or_duplicated_while_processes_are_killed(
     with running(
         orders.system, store_env, pipeline_ids=range(3), settings=SETTINGS
     ) as runner:
-        killer = Killer(runner)
-        killer.start()
-        try:
+        with Killer(runner) as killer:
             app = runner.get(orders.Orders)
             order_ids = [app.create_order(f"customer-{i}") for i in range(ORDERS)]
             # Keep killing after the last command, until enough were killed.
-            enough = wait_for(
-                lambda: killer.killed["slave"] >= 10 and killer.killed["master"] >= 2,
-                60,
-            )
-        finally:
-            killer.stopping.set()
-            killer.join()
+            enough = killer.kept_up_until(slaves=10, masters=2, timeout=60)
         assert enough, killer.killed
         runner.wait(timeout=600)
         unpaid = [i for i in order_ids if not app.get_order(i).is_paid]

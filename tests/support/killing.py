@@ -6,7 +6,9 @@ import os
 import random
 import signal
 import threading
+from types import TracebackType
 
+from thespsys.processes import wait_for
 from thespsys.runner import ThespianRunner
 from thespsys.thespian_adapter import ActorTimeoutError
 
@@ -46,3 +48,23 @@ class Killer(threading.Thread):
                     self.killed[kind] += 1
                 except ProcessLookupError:
                     pass
+
+    def kept_up_until(self, slaves: int, masters: int, timeout: float) -> bool:
+        """Go on killing until this many were killed, or the timeout passes."""
+        return wait_for(
+            lambda: self.killed["slave"] >= slaves and self.killed["master"] >= masters,
+            timeout,
+        )
+
+    def __enter__(self) -> Killer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        self.stopping.set()
+        self.join()

@@ -39,17 +39,23 @@ from thespsys.persistence.naming import advisory_lock_key, safe_identifier
 logger = logging.getLogger(__name__)
 
 
+def _identity(name: str) -> Column[int]:
+    """An id drawn by the database: an identity on PostgreSQL, the rowid on
+    SQLite."""
+    return Column(
+        name,
+        BigInteger().with_variant(Integer(), "sqlite"),
+        Identity(),
+        primary_key=True,
+    )
+
+
 def events_table(name: str) -> Table:
     """An application's stored events, with notification ids and slices."""
     return Table(
         name,
         MetaData(),
-        Column(
-            "id",
-            BigInteger().with_variant(Integer(), "sqlite"),
-            Identity(),
-            primary_key=True,
-        ),
+        _identity("id"),
         Column("originator_id", Text, nullable=False),
         Column("originator_version", BigInteger, nullable=False),
         Column("topic", Text, nullable=False),
@@ -98,12 +104,7 @@ def dead_letters_table(name: str) -> Table:
     return Table(
         name,
         MetaData(),
-        Column(
-            "id",
-            BigInteger().with_variant(Integer(), "sqlite"),
-            Identity(),
-            primary_key=True,
-        ),
+        _identity("id"),
         Column("tracking_name", Text, nullable=False),
         Column("notification_id", BigInteger, nullable=False),
         Column("originator_id", Text, nullable=False),
