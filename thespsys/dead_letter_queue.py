@@ -18,20 +18,15 @@ from typing import Any
 
 from eventsourcing.system import Follower
 
-from thespsys.errors import ThespsysError
+from thespsys.capabilities import require_dead_letters
 from thespsys.partitions import Partition
 from thespsys.persistence.dead_letters import (
     PARKED,
     DeadLetter,
     DeadLetterTracking,
-    SQLDeadLetterRecorder,
 )
 from thespsys.processing import process_once
 from thespsys.upstreams import Upstream, connect_upstream
-
-
-class DeadLettersUnsupportedError(ThespsysError):
-    """The application's recorder keeps no dead letters (not thespsys.persistence)."""
 
 
 @dataclass(slots=True)
@@ -45,12 +40,8 @@ class DeadLetterQueue:
     def __init__(
         self, app: Follower[Any], leader_names: Iterable[str], env: Mapping[str, str]
     ) -> None:
-        recorder = getattr(app.recorder, "dead_letters", None)
-        if not isinstance(recorder, SQLDeadLetterRecorder):
-            msg = f"{app.name} keeps no dead letters: use thespsys.persistence"
-            raise DeadLettersUnsupportedError(msg)
         self.app = app
-        self.recorder = recorder
+        self.recorder = require_dead_letters(app.recorder, app.name).dead_letters
         self._upstreams = {
             name: connect_upstream(app, name, env, Partition(0, 1))
             for name in leader_names

@@ -35,10 +35,15 @@ from eventsourcing.system import (
     System,
 )
 
+from thespsys.capabilities import (
+    DeadLetterStore,
+    PartitioningStore,
+    require_dead_letters,
+)
 from thespsys.errors import ConfigurationError, ThespsysError
 from thespsys.messages import ParkOrder
 from thespsys.partitions import Partition, slices_of
-from thespsys.rescaling import PartitioningStore, SkipRule
+from thespsys.rescaling import SkipRule
 from thespsys.upstreams import Upstream, connect_upstream
 
 log = logging.getLogger(__name__)
@@ -173,7 +178,10 @@ class PartitionProcessor:
             )
         }
         self.skips = _skip_rules(self.app, self.upstreams, partition)
-        self.dead_letters = getattr(self.app.recorder, "dead_letters", None)
+        recorder = self.app.recorder
+        self.dead_letters = (
+            recorder.dead_letters if isinstance(recorder, DeadLetterStore) else None
+        )
         self._parked: dict[str, set[str]] = {}
         self._runs = 0
 
@@ -276,12 +284,9 @@ class PartitionProcessor:
         traceback: str = "",
         attempts: int = 0,
     ) -> None:
-        park = getattr(self.app.recorder, "park", None)
-        if park is None:
-            msg = "the park error policy needs thespsys.persistence"
-            raise ThespsysError(msg)
+        store = require_dead_letters(self.app.recorder, f"{self.name} (park)")
         try:
-            park(
+            store.park(
                 Tracking(upstream.tracking_name, notification.id),
                 notification,
                 error,

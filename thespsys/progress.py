@@ -18,6 +18,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder, ProcessRecorder
 from eventsourcing.system import Follower, System
 
+from thespsys.capabilities import require_partitioned
 from thespsys.errors import ThespsysError
 from thespsys.partitions import Partition, tracking_name
 
@@ -57,8 +58,8 @@ def _head(
 ) -> int | None:
     if partition.is_whole and not topics:
         return recorder.max_notification_id()
-    return recorder.max_notification_id(  # type: ignore[call-arg]
-        slices=partition.slices, topics=tuple(topics)
+    return require_partitioned(recorder, "partitions or topics").max_notification_id(
+        slices=None if partition.is_whole else partition.slices, topics=tuple(topics)
     )
 
 

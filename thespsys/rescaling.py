@@ -24,9 +24,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 from uuid import UUID
 
+from thespsys.capabilities import PartitioningStore, require_partitionings
 from thespsys.errors import ConfigurationError
 from thespsys.partitions import (
     SLICE_COUNT,
@@ -148,19 +148,6 @@ class PartitioningChange:
         )
 
 
-@runtime_checkable
-class PartitioningStore(Protocol):
-    """A process recorder that records its partitionings (thespsys.persistence)."""
-
-    def partitioning(self, leader_name: str) -> Partitioning | None: ...
-
-    def tracking_positions(self) -> dict[str, int]: ...
-
-    def unresolved_dead_letters(self) -> dict[str, int]: ...
-
-    def record_partitioning(self, change: PartitioningChange) -> None: ...
-
-
 def plan_partitioning(
     follower_name: str,
     leader_name: str,
@@ -276,16 +263,10 @@ def prepare_partitionings(
     ``followers``: application name -> the follower's process recorder.
     Returns what was recorded, rescales first."""
     changes: list[PartitioningChange] = []
-    for name, recorder in followers.items():
-        if not isinstance(recorder, PartitioningStore):
-            if count > 1:
-                raise ConfigurationError(
-                    "PERSISTENCE_MODULE",
-                    f"{name}: {type(recorder).__qualname__} cannot record "
-                    "partitionings; more than one pipeline needs "
-                    "thespsys.persistence",
-                )
-            continue
+    for name, any_recorder in followers.items():
+        if count == 1 and not isinstance(any_recorder, PartitioningStore):
+            continue  # eventsourcing's own stores: one pipeline, as its runners
+        recorder = require_partitionings(any_recorder, f"{name} on {count} pipelines")
         positions = recorder.tracking_positions()
         parked = recorder.unresolved_dead_letters()
         for leader_name in follows[name]:

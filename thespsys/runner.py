@@ -21,8 +21,13 @@ from eventsourcing.persistence import PersistenceError
 from eventsourcing.system import EventProcessingError, Follower, Leader, Runner, System
 
 from thespsys.actors.system import GLOBAL_NAME, SystemActor
+from thespsys.capabilities import (
+    DeadLetterStore,
+    PartitioningStore,
+    require_dead_letters,
+)
 from thespsys.dead_letter_queue import DeadLetterQueue
-from thespsys.errors import ConfigurationError, ThespsysError
+from thespsys.errors import ThespsysError
 from thespsys.messages import (
     StartSystemFailure,
     StartSystemRequest,
@@ -35,11 +40,7 @@ from thespsys.partitions import Partition, parse_tracking_name
 from thespsys.processes import end_process_group
 from thespsys.progress import Lag, measure_lags, wait_until_caught_up
 from thespsys.prompting import PromptForwarder
-from thespsys.rescaling import (
-    Partitioning,
-    PartitioningStore,
-    prepare_partitionings,
-)
+from thespsys.rescaling import Partitioning, prepare_partitionings
 from thespsys.settings import RunnerSettings
 from thespsys.status import ApplicationStatus, combine
 from thespsys.supervision import ErrorHandling, ErrorPolicy
@@ -143,12 +144,9 @@ class ThespianRunner(Runner[Any]):
         """Bad settings fail here, in the caller's process, not in the actors."""
         for name in self.system.followers:
             handling = ErrorHandling.from_env(name, {**os.environ, **(self.env or {})})
-            if handling.policy is ErrorPolicy.PARK and not hasattr(
-                self.apps[name].recorder, "park"
-            ):
-                raise ConfigurationError(
-                    ErrorHandling.ERROR_POLICY,
-                    f"{name}: 'park' needs PERSISTENCE_MODULE=thespsys.persistence",
+            if handling.policy is ErrorPolicy.PARK:
+                require_dead_letters(
+                    self.apps[name].recorder, f"{name}: the park error policy"
                 )
 
     def _prepare_partitionings(self) -> None:
@@ -271,10 +269,10 @@ class ThespianRunner(Runner[Any]):
     def _parked_counts(self) -> dict[tuple[str, int], int]:
         counts: dict[tuple[str, int], int] = {}
         for name in self.system.followers:
-            recorder = getattr(self.apps[name].recorder, "dead_letters", None)
-            if recorder is None:
+            recorder = self.apps[name].recorder
+            if not isinstance(recorder, DeadLetterStore):
                 continue
-            for tracking, count in recorder.parked_counts().items():
+            for tracking, count in recorder.dead_letters.parked_counts().items():
                 key = (name, self._pipeline_of(tracking))
                 counts[key] = counts.get(key, 0) + count
         return counts

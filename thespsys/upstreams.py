@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +10,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from eventsourcing.system import Follower
 
-from thespsys.errors import ConfigurationError
+from thespsys.capabilities import require_partitioned
 from thespsys.partitions import Partition, tracking_name
 
 
@@ -27,9 +26,14 @@ class Upstream:
         self, after: int | None, limit: int, topics: Sequence[str]
     ) -> Sequence[Notification]:
         """Notifications of this pipeline's partition after ``after``."""
-        extra: dict[str, Any] = {} if self.slices is None else {"slices": self.slices}
-        return self.recorder.select_notifications(
-            after, limit, topics=topics, inclusive_of_start=False, **extra
+        if self.slices is None:
+            return self.recorder.select_notifications(
+                after, limit, topics=topics, inclusive_of_start=False
+            )
+        return require_partitioned(
+            self.recorder, self.leader_name
+        ).select_notifications(
+            after, limit, topics=topics, inclusive_of_start=False, slices=self.slices
         )
 
     def notification(self, notification_id: int) -> Notification:
@@ -45,10 +49,6 @@ class Upstream:
         return self.mapper.to_domain_event(notification)
 
 
-def supports_slices(recorder: ApplicationRecorder) -> bool:
-    return "slices" in inspect.signature(recorder.select_notifications).parameters
-
-
 def connect_upstream(
     follower: Follower[Any],
     leader_name: str,
@@ -60,12 +60,8 @@ def connect_upstream(
     factory = follower.construct_factory(follower.construct_env(leader_name, dict(env)))
     recorder = factory.application_recorder()
     slices = None if partition.is_whole else partition.slices
-    if slices is not None and not supports_slices(recorder):
-        raise ConfigurationError(
-            "PERSISTENCE_MODULE",
-            f"{type(recorder).__qualname__} cannot select notifications by "
-            "partition; more than one pipeline needs thespsys.persistence",
-        )
+    if slices is not None:
+        require_partitioned(recorder, f"{leader_name} on more than one pipeline")
     mapper = factory.mapper(
         follower.construct_transcoder(), mapper_class=type(follower.mapper)
     )

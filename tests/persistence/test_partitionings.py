@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
+from thespsys.capabilities import PartitioningStore
 from thespsys.persistence import SQLFactory, SQLProcessRecorder
 from thespsys.rescaling import (
     Partitioning,
     PartitioningChange,
-    PartitioningStore,
     Watermarks,
     plan_partitioning,
 )

@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
 )
 
-from thespsys.partitions import slice_of
+from thespsys.partitions import SLICE_COUNT, slice_of
 from thespsys.persistence.aggregate import EVENT_COLUMNS, SQLAggregateRecorder
 from thespsys.persistence.datastore import Datastore, with_limit
 from thespsys.persistence.inserts import RowInserter
@@ -49,6 +49,7 @@ class SQLApplicationRecorder(SQLAggregateRecorder, ApplicationRecorder):
     """An application's events, in one sequence of notification ids."""
 
     make_table = staticmethod(events_table)
+    slice_count = SLICE_COUNT  # events carry thespsys.partitions.slice_of()
 
     def __init__(self, datastore: Datastore, *, events_table_name: str) -> None:
         super().__init__(datastore, events_table_name=events_table_name)

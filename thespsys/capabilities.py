@@ -1,0 +1,130 @@
+"""What thespsys needs of a persistence module beyond eventsourcing's recorders.
+
+``thespsys.persistence`` has every capability here. Another persistence module
+(eventsourcing's own, say) serves what needs none: one pipeline, the retry and
+stop error policies. Each capability is a named protocol, checked once, where
+a setting first needs it, by the ``require_*`` functions, which raise a
+``ConfigurationError`` naming ``PERSISTENCE_MODULE`` and what needed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from eventsourcing.persistence import Notification, Tracking
+
+from thespsys.errors import ConfigurationError
+from thespsys.partitions import SLICE_COUNT
+
+if TYPE_CHECKING:
+    from thespsys.persistence.dead_letters import DeadLetter
+    from thespsys.rescaling import Partitioning, PartitioningChange
+
+THESPSYS_STORE = "thespsys.persistence"
+
+
+@runtime_checkable
+class PartitionedNotificationLog(Protocol):
+    """An application recorder whose events carry their slice
+    (``thespsys.partitions.slice_of``), so that a pipeline reads only its own
+    partition. ``slice_count`` says the slicing is thespsys's."""
+
+    slice_count: int
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+        slices: range | None = None,
+    ) -> Sequence[Notification]: ...
+
+    def max_notification_id(
+        self, *, slices: range | None = None, topics: Sequence[str] = ()
+    ) -> int | None: ...
+
+
+class DeadLetters(Protocol):
+    """The dead letters of one process application (see ``DeadLetterQueue``)."""
+
+    def select(self, status: str | None = None) -> list[DeadLetter]: ...
+
+    def status(self, letter_id: int) -> str | None: ...
+
+    def skip(self, letter_id: int) -> None: ...
+
+    def record_attempt(self, letter_id: int, error: str, traceback: str) -> None: ...
+
+    def parked_originators(self, tracking_name: str) -> set[str]: ...
+
+    def is_parked(self, tracking_name: str, originator_id: str) -> bool: ...
+
+    def parked_counts(self) -> dict[str, int]: ...
+
+
+@runtime_checkable
+class DeadLetterStore(Protocol):
+    """A process recorder that sets notifications aside (the park policy)."""
+
+    @property
+    def dead_letters(self) -> DeadLetters: ...
+
+    def park(
+        self,
+        tracking: Tracking,
+        notification: Notification,
+        error: str,
+        traceback: str,
+        attempts: int,
+    ) -> None: ...
+
+
+@runtime_checkable
+class PartitioningStore(Protocol):
+    """A process recorder that records the partitioning it reads each leader
+    in, so that the pipeline count can change (``thespsys.rescaling``)."""
+
+    def partitioning(self, leader_name: str) -> Partitioning | None: ...
+
+    def tracking_positions(self) -> dict[str, int]: ...
+
+    def unresolved_dead_letters(self) -> dict[str, int]: ...
+
+    def record_partitioning(self, change: PartitioningChange) -> None: ...
+
+
+def is_partitioned(recorder: Any) -> bool:
+    return (
+        isinstance(recorder, PartitionedNotificationLog)
+        and recorder.slice_count == SLICE_COUNT
+    )
+
+
+def require_partitioned(recorder: Any, who: str) -> PartitionedNotificationLog:
+    if not is_partitioned(recorder):
+        raise _missing(recorder, who, "cannot select notifications by partition")
+    assert isinstance(recorder, PartitionedNotificationLog)
+    return recorder
+
+
+def require_dead_letters(recorder: Any, who: str) -> DeadLetterStore:
+    if not isinstance(recorder, DeadLetterStore):
+        raise _missing(recorder, who, "keeps no dead letters")
+    return recorder
+
+
+def require_partitionings(recorder: Any, who: str) -> PartitioningStore:
+    if not isinstance(recorder, PartitioningStore):
+        raise _missing(recorder, who, "cannot record partitionings")
+    return recorder
+
+
+def _missing(recorder: Any, who: str, what: str) -> ConfigurationError:
+    return ConfigurationError(
+        "PERSISTENCE_MODULE",
+        f"{who}: {type(recorder).__qualname__} {what}; use {THESPSYS_STORE}",
+    )
