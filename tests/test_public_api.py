@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from pathlib import Path
 
@@ -25,3 +27,19 @@ def test_readme_example_runs(sqlite_url: str) -> None:
     source = blocks[0].replace("sqlite:///var/orders.db", sqlite_url)
     assert sqlite_url in source
     exec(compile(source, str(README), "exec"), {})
+
+
+def test_every_error_is_a_thespsys_error_defined_in_errors_and_exported() -> None:
+    defined = []
+    for module_info in pkgutil.walk_packages(thespsys.__path__, "thespsys."):
+        module = importlib.import_module(module_info.name)
+        defined += [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, BaseException)
+            and value.__module__ == module.__name__
+        ]
+    assert {error.__module__ for error in defined} == {"thespsys.errors"}
+    assert all(issubclass(error, thespsys.ThespsysError) for error in defined)
+    assert {error.__name__ for error in defined} <= set(thespsys.__all__)

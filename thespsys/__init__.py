@@ -3,17 +3,23 @@
 import logging
 
 from thespsys.dead_letter_queue import DeadLetterQueue, RetryReport
-from thespsys.errors import ConfigurationError, ThespsysError
-from thespsys.partitions import Partition
-from thespsys.persistence.dead_letters import DeadLetter
-from thespsys.progress import CatchUpTimeoutError, Lag
-from thespsys.rescaling import RescaleRefusedError
-from thespsys.runner import (
+from thespsys.errors import (
+    ActorSystemError,
+    ActorTimeoutError,
     ApplicationFailedError,
+    CatchUpTimeoutError,
+    ConfigurationError,
+    NotificationError,
+    RescaleRefusedError,
     RunnerNotStartedError,
     RunnerStartError,
-    ThespianRunner,
+    ThespsysError,
+    WriteConflictError,
 )
+from thespsys.partitions import Partition
+from thespsys.persistence.dead_letters import DeadLetter
+from thespsys.progress import Lag
+from thespsys.runner import ThespianRunner
 from thespsys.settings import RunnerSettings
 from thespsys.status import ApplicationStatus
 from thespsys.supervision import Backoff, ErrorPolicy, RestartPolicy
@@ -22,6 +28,8 @@ from thespsys.system_spec import pipe
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "ActorSystemError",
+    "ActorTimeoutError",
     "ApplicationFailedError",
     "ApplicationStatus",
     "Backoff",
@@ -31,6 +39,7 @@ __all__ = [
     "DeadLetterQueue",
     "ErrorPolicy",
     "Lag",
+    "NotificationError",
     "Partition",
     "RescaleRefusedError",
     "RestartPolicy",
@@ -40,5 +49,6 @@ __all__ = [
     "RunnerStartError",
     "ThespianRunner",
     "ThespsysError",
+    "WriteConflictError",
     "pipe",
 ]

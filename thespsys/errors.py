@@ -1,6 +1,32 @@
-"""The errors thespsys raises: one root, context carried as attributes."""
+"""Every error thespsys raises: one root, context carried as attributes.
+
+```
+ThespsysError
+├── ConfigurationError        a setting is missing or malformed: fix it
+│   └── RescaleRefusedError   the pipeline count cannot change safely yet
+├── RunnerStartError          the actor system did not come up (cause attached)
+├── RunnerNotStartedError     start() the runner first
+├── ActorSystemError          the actor system cannot be started or reached
+│   └── ActorTimeoutError     an actor did not answer in time
+├── ApplicationFailedError    an application stopped processing (``status``)
+├── CatchUpTimeoutError       followers still behind at a deadline (``lags``)
+├── NotificationError         processing one notification raised (in status)
+└── WriteConflictError        a notification kept conflicting with other writers
+```
+
+Database errors are eventsourcing's own (``eventsourcing.persistence``), and
+processing errors reach the user as eventsourcing's ``EventProcessingError``,
+caused by ``ApplicationFailedError``, as with eventsourcing's runners.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from thespsys.progress import Lag
+    from thespsys.status import ApplicationStatus
 
 
 class ThespsysError(Exception):
@@ -8,8 +34,77 @@ class ThespsysError(Exception):
 
 
 class ConfigurationError(ThespsysError, ValueError):
-    """A setting is missing or malformed; ``setting`` names it."""
+    """A setting is missing or malformed; ``setting`` names it (and where it
+    came from, when that was a file or a variable)."""
 
     def __init__(self, setting: str, message: str) -> None:
         super().__init__(f"{setting}: {message}")
         self.setting = setting
+
+
+class RescaleRefusedError(ConfigurationError):
+    """The pipeline count cannot be changed safely as things stand; the
+    message says what was recorded, what was asked and what to do."""
+
+    def __init__(self, follower_name: str, message: str) -> None:
+        super().__init__("pipeline_ids", f"{follower_name}: {message}")
+        self.follower_name = follower_name
+
+
+class RunnerStartError(ThespsysError):
+    """The actor system did not come up; the cause is attached."""
+
+
+class RunnerNotStartedError(ThespsysError):
+    """The runner must be started first."""
+
+
+class ActorSystemError(ThespsysError):
+    """The actor system could not be started, reached or shut down."""
+
+
+class ActorTimeoutError(ActorSystemError):
+    """An actor did not answer in time; ``request`` is what was asked."""
+
+    def __init__(self, request: object, timeout: float) -> None:
+        super().__init__(f"no answer to {type(request).__name__} within {timeout:g} s")
+        self.request = request
+        self.timeout = timeout
+
+
+class ApplicationFailedError(ThespsysError):
+    """An application stopped processing; the actors' traceback is attached."""
+
+    def __init__(self, status: ApplicationStatus) -> None:
+        super().__init__(
+            f"{status.application_name} (pipeline {status.pipeline_id}) failed: "
+            f"{status.last_error}\n{status.last_traceback or ''}".rstrip()
+        )
+        self.status = status
+
+
+class CatchUpTimeoutError(ThespsysError, TimeoutError):
+    """Followers were still behind at the deadline; ``lags`` says which."""
+
+    def __init__(self, timeout: float, lags: Sequence[Lag]) -> None:
+        details = "; ".join(str(lag) for lag in lags)
+        super().__init__(f"not caught up after {timeout:g} s: {details}")
+        self.lags = tuple(lags)
+
+
+class NotificationError(ThespsysError):
+    """Processing one notification raised; the cause is attached."""
+
+    def __init__(
+        self, tracking_name: str, notification_id: int, error: Exception
+    ) -> None:
+        super().__init__(
+            f"{type(error).__name__}: {error} "
+            f"(notification {notification_id} of {tracking_name})"
+        )
+        self.tracking_name = tracking_name
+        self.notification_id = notification_id
+
+
+class WriteConflictError(ThespsysError):
+    """A notification kept conflicting with other writers; it was not skipped."""

@@ -40,7 +40,11 @@ from thespsys.capabilities import (
     PartitioningStore,
     require_dead_letters,
 )
-from thespsys.errors import ConfigurationError, ThespsysError
+from thespsys.errors import (
+    ConfigurationError,
+    NotificationError,
+    WriteConflictError,
+)
 from thespsys.messages import ParkOrder
 from thespsys.partitions import Partition, slices_of
 from thespsys.rescaling import SkipRule
@@ -49,24 +53,6 @@ from thespsys.upstreams import Upstream, connect_upstream
 log = logging.getLogger(__name__)
 
 MAX_CONFLICT_RETRIES = 50
-
-
-class WriteConflictError(ThespsysError):
-    """A notification kept conflicting with other writers; it was not skipped."""
-
-
-class NotificationError(ThespsysError):
-    """Processing one notification raised; the cause is attached."""
-
-    def __init__(
-        self, tracking_name: str, notification_id: int, error: Exception
-    ) -> None:
-        super().__init__(
-            f"{type(error).__name__}: {error} "
-            f"(notification {notification_id} of {tracking_name})"
-        )
-        self.tracking_name = tracking_name
-        self.notification_id = notification_id
 
 
 def is_database_error(error: BaseException) -> bool:

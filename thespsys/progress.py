@@ -19,7 +19,7 @@ from eventsourcing.persistence import ApplicationRecorder, ProcessRecorder
 from eventsourcing.system import Follower, System
 
 from thespsys.capabilities import require_partitioned
-from thespsys.errors import ThespsysError
+from thespsys.errors import CatchUpTimeoutError
 from thespsys.partitions import Partition, tracking_name
 
 
@@ -42,15 +42,6 @@ class Lag:
             f"{self.partition}) is {self.behind} notification ids behind "
             f"{self.leader}: at {self.position}, {self.leader} at {self.head}"
         )
-
-
-class CatchUpTimeoutError(ThespsysError, TimeoutError):
-    """Followers were still behind at the deadline; ``lags`` says which."""
-
-    def __init__(self, timeout: float, lags: Sequence[Lag]) -> None:
-        details = "; ".join(str(lag) for lag in lags)
-        super().__init__(f"not caught up after {timeout:g} s: {details}")
-        self.lags = tuple(lags)
 
 
 def _head(

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from thespsys.capabilities import PartitioningStore, require_partitionings
-from thespsys.errors import ConfigurationError
+from thespsys.errors import RescaleRefusedError
 from thespsys.partitions import (
     SLICE_COUNT,
     Partition,
@@ -35,14 +35,6 @@ from thespsys.partitions import (
     slice_of,
     tracking_name,
 )
-
-
-class RescaleRefusedError(ConfigurationError):
-    """The pipeline count cannot be changed (safely) as things stand."""
-
-    def __init__(self, follower_name: str, message: str) -> None:
-        super().__init__("pipeline_ids", f"{follower_name}: {message}")
-        self.follower_name = follower_name
 
 
 @dataclass(frozen=True, slots=True)

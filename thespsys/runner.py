@@ -27,7 +27,12 @@ from thespsys.capabilities import (
     require_dead_letters,
 )
 from thespsys.dead_letter_queue import DeadLetterQueue
-from thespsys.errors import ThespsysError
+from thespsys.errors import (
+    ApplicationFailedError,
+    RunnerNotStartedError,
+    RunnerStartError,
+    ThespsysError,
+)
 from thespsys.messages import (
     StartSystemFailure,
     StartSystemRequest,
@@ -54,25 +59,6 @@ from thespsys.thespian_adapter import (
 log = logging.getLogger(__name__)
 
 TApplication = TypeVar("TApplication", bound=Application[Any])
-
-
-class RunnerStartError(ThespsysError):
-    """The actor system did not come up; the cause is attached."""
-
-
-class RunnerNotStartedError(ThespsysError):
-    """The runner must be started first."""
-
-
-class ApplicationFailedError(ThespsysError):
-    """An application stopped processing; the actors' traceback is attached."""
-
-    def __init__(self, status: ApplicationStatus) -> None:
-        super().__init__(
-            f"{status.application_name} (pipeline {status.pipeline_id}) failed: "
-            f"{status.last_error}\n{status.last_traceback or ''}".rstrip()
-        )
-        self.status = status
 
 
 class ThespianRunner(Runner[Any]):

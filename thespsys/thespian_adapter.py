@@ -18,7 +18,7 @@ from typing import Any
 from thespian.actors import ActorAddress, ActorSystem
 from thespian.system.transport import IPBase
 
-from thespsys.errors import ThespsysError
+from thespsys.errors import ActorSystemError, ActorTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +27,6 @@ LOOPBACK = "127.0.0.1"
 _listen_host: str | None = None
 _original_init = IPBase.IPActorAddress.__init__
 _original_bind_args = IPBase.IPActorAddress.bindArgs
-
-
-class ActorSystemError(ThespsysError):
-    """The actor system could not be started, reached or shut down."""
-
-
-class ActorTimeoutError(ActorSystemError):
-    """An actor did not answer in time; ``request`` is what was asked."""
-
-    def __init__(self, request: object, timeout: float) -> None:
-        super().__init__(f"no answer to {type(request).__name__} within {timeout:g} s")
-        self.request = request
-        self.timeout = timeout
 
 
 def _init_with_host(

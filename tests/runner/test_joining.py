@@ -8,7 +8,8 @@ from eventsourcing.system import System
 from examples.world_counters import Counters, WorldsApplication, system
 from tests.runner.apps import Notes, Tallies
 from tests.support.actors import running
-from thespsys.runner import RunnerStartError, ThespianRunner
+from thespsys.errors import RunnerStartError
+from thespsys.runner import ThespianRunner
 from thespsys.settings import RunnerSettings
 
 pytestmark = pytest.mark.actors

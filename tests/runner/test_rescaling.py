@@ -11,9 +11,9 @@ from tests.runner.apps import Notes, Tallies
 from tests.supervision.apps import Faulty
 from tests.support.actors import running, wait_for_status
 from tests.support.counting import topic_counts
+from thespsys.errors import RescaleRefusedError
 from thespsys.partitions import Partition, slice_of
 from thespsys.processes import wait_for
-from thespsys.rescaling import RescaleRefusedError
 from thespsys.runner import ThespianRunner
 from thespsys.settings import RunnerSettings
 

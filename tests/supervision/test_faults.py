@@ -16,7 +16,7 @@ from tests.support.actors import (
     running_until_failure,
     wait_for_status,
 )
-from thespsys.runner import ApplicationFailedError
+from thespsys.errors import ApplicationFailedError
 from thespsys.settings import RunnerSettings
 from thespsys.supervision import Backoff, RestartPolicy
 

@@ -8,9 +8,9 @@ import signal
 import threading
 from types import TracebackType
 
+from thespsys.errors import ActorTimeoutError
 from thespsys.processes import wait_for
 from thespsys.runner import ThespianRunner
-from thespsys.thespian_adapter import ActorTimeoutError
 
 
 class Killer(threading.Thread):

@@ -9,6 +9,7 @@ from typing import Any
 
 from thespian.actors import ActorExitRequest, ActorTypeDispatcher
 
+from thespsys.errors import NotificationError
 from thespsys.messages import (
     FailureKind,
     RunFailure,
@@ -18,7 +19,7 @@ from thespsys.messages import (
     StartProcessRequest,
 )
 from thespsys.processes import die_with_parent
-from thespsys.processing import NotificationError, PartitionProcessor, is_database_error
+from thespsys.processing import PartitionProcessor, is_database_error
 
 log = logging.getLogger(__name__)
 
