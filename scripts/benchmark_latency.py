@@ -1,6 +1,6 @@
 """Prompt-driven latency: from a command on a leader to its downstream effect.
 
-    python scripts/benchmark_latency.py [--commands 200] [--database-url URL]
+    python -m scripts.benchmark_latency [--commands 200] [--database-url URL]
 
 One command at a time (light load) on the World/Counters system: the time from
 ``make_it_so()`` returning until Counters' tracking position has reached the
@@ -13,15 +13,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from eventsourcing.system import MultiThreadedRunner, Runner
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from examples.world_counters import Counters, WorldsApplication, system
 from thespsys.runner import ThespianRunner

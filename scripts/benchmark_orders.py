@@ -1,6 +1,6 @@
 """End-to-end throughput of the orders cycle: ThespianRunner against a baseline.
 
-    python scripts/benchmark_orders.py [--orders 500] [--postgres ADMIN_URL]
+    python -m scripts.benchmark_orders [--orders 500] [--postgres ADMIN_URL]
 
 Creates the orders, then waits until every one is paid (5 events and 5
 transactions per order). The baseline, measured in the same run on the same
@@ -11,7 +11,6 @@ kind of database and the same store, is eventsourcing's MultiThreadedRunner
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -21,11 +20,8 @@ from typing import Any
 
 from eventsourcing.system import MultiThreadedRunner, Runner
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmark_store import temporary_postgres_database
-
 from examples.orders import Orders, Payments, system
+from tests.support.databases import temporary_postgres_database
 from thespsys.runner import ThespianRunner
 
 

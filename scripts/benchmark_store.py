@@ -4,7 +4,7 @@ Writes and reads through both stores on the same database (a fresh temporary
 SQLite file; a fresh temporary PostgreSQL database, dropped afterwards), and
 prints events per second for each and the ratio thespsys / eventsourcing::
 
-    python scripts/benchmark_store.py [--events N] [--postgres-url URL]
+    python -m scripts.benchmark_store [--events N] [--postgres-url URL]
                                       [--no-postgres] [--chunks C]
 
 Scenarios: single-event transactions (application recorder), single-event
@@ -31,8 +31,6 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import sqlalchemy
 from eventsourcing.persistence import (
     ApplicationRecorder,
@@ -44,6 +42,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 from sqlalchemy.engine import make_url
 
+from tests.support.databases import temporary_postgres_database
 from thespsys.persistence import dispose_engines
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
@@ -181,23 +180,6 @@ def sqlite_stores() -> Iterator[list[Store]]:
             for store in stores:
                 store.close()
             dispose_engines()
-
-
-@contextmanager
-def temporary_postgres_database(admin_url: str) -> Iterator[str]:
-    admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"thespsys_bench_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    try:
-        yield (
-            make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        )
-    finally:
-        dispose_engines()
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @contextmanager

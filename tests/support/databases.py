@@ -1,4 +1,4 @@
-"""Throwaway databases for tests: a SQLite file, or a fresh PostgreSQL database.
+"""Throwaway PostgreSQL databases, for tests and for the benchmark scripts.
 
 PostgreSQL is found at ``THESPSYS_TEST_POSTGRES_URL`` (an SQLAlchemy URL of a
 database we may connect to in order to create others; default: the local
@@ -18,6 +18,8 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy
 from sqlalchemy.engine import make_url
+
+from thespsys.persistence import dispose_engines
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 TRUE_WORDS = {"1", "true", "yes", "y", "on"}
@@ -59,10 +61,8 @@ def require_postgres() -> None:
     pytest.skip(reason)
 
 
-def _admin_execute(statement: str) -> None:
-    engine = sqlalchemy.create_engine(
-        postgres_admin_url(), isolation_level="AUTOCOMMIT"
-    )
+def _admin_execute(statement: str, admin_url: str) -> None:
+    engine = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
             connection.execute(sqlalchemy.text(statement))
@@ -70,27 +70,35 @@ def _admin_execute(statement: str) -> None:
         engine.dispose()
 
 
-def create_postgres_database() -> str:
-    """Create an empty database and return its SQLAlchemy URL."""
-    require_postgres()
+def new_postgres_database(admin_url: str) -> str:
+    """Create an empty database on ``admin_url``'s server; its SQLAlchemy URL."""
     name = f"thespsys_test_{uuid.uuid4().hex[:16]}"
-    _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    return (
-        make_url(postgres_admin_url())
-        .set(database=name)
-        .render_as_string(hide_password=False)
+    _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE template0', admin_url)
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def create_postgres_database() -> str:
+    """A new empty database for a test (which skips, or fails under CI,
+    without a server)."""
+    require_postgres()
+    return new_postgres_database(postgres_admin_url())
+
+
+def drop_postgres_database(url: str, admin_url: str | None = None) -> None:
+    name = make_url(url).database
+    _admin_execute(
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        admin_url or postgres_admin_url(),
     )
 
 
-def drop_postgres_database(url: str) -> None:
-    name = make_url(url).database
-    _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @contextmanager
-def temporary_postgres_database() -> Iterator[str]:
-    url = create_postgres_database()
+def temporary_postgres_database(admin_url: str | None = None) -> Iterator[str]:
+    """A new database for the ``with`` block: on ``admin_url``'s server (for
+    scripts), or the test server's."""
+    url = new_postgres_database(admin_url) if admin_url else create_postgres_database()
     try:
         yield url
     finally:
-        drop_postgres_database(url)
+        dispose_engines()
+        drop_postgres_database(url, admin_url)

@@ -14,18 +14,32 @@ from __future__ import annotations
 import contextlib
 import logging
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
+from sqlalchemy.engine import URL, Dialect, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from thespsys.persistence.errors import DBAPI_ERRORS, translate
 
-if TYPE_CHECKING:
-    from thespsys.persistence.datastore import Datastore
-
 logger = logging.getLogger(__name__)
 
 _TRANSLATED: tuple[type[Exception], ...] = (SQLAlchemyError, *DBAPI_ERRORS)
+
+
+class Database(Protocol):
+    """What a transaction needs of its ``Datastore``."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    @property
+    def url(self) -> URL: ...
+
+    @property
+    def is_postgres(self) -> bool: ...
 
 
 class _Checkout:
@@ -33,7 +47,7 @@ class _Checkout:
 
     __slots__ = ("_connection", "_cursor", "_datastore", "_invalidated")
 
-    def __init__(self, datastore: Datastore) -> None:
+    def __init__(self, datastore: Database) -> None:
         self._datastore = datastore
         self._cursor: Any = None
         self._invalidated = False
