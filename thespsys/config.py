@@ -39,6 +39,15 @@ RUNNER_KEYS: dict[str, type[Any]] = {
     "processing_deadline": float,
     "bind_all_interfaces": bool,
 }
+SYSTEM_KEYS: dict[str, type[Any]] = {
+    "topic": str,
+    "data_dir": str,
+    "log_file": str,
+    "log_level": str,
+}
+# THESPSYS_<KEY>, but for these:
+VARIABLES = {"topic": "THESPSYS_SYSTEM"}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 RESTART_KEYS: dict[str, type[Any]] = {
     "max_restarts": int,
     "within_seconds": float,
@@ -52,6 +61,10 @@ class Config:
     settings: RunnerSettings
     pipeline_ids: tuple[int, ...]
     env: tuple[tuple[str, str], ...]
+    system_topic: str | None = None  # "package.module:attribute"
+    data_dir: Path = Path("var")  # state file, log file
+    log_file: Path | None = None  # None: stderr (run), data_dir (start)
+    log_level: str = "WARNING"
 
     @property
     def env_dict(self) -> dict[str, str]:
@@ -66,13 +79,19 @@ def load_config(
     environ = os.environ if environ is None else environ
     document = _read(path) if path is not None else {}
     where = str(path) if path is not None else "defaults"
-    unknown = set(document) - {"runner", "restarts", "env"}
+    unknown = set(document) - {"runner", "restarts", "system", "env"}
     if unknown:
         raise ConfigurationError(where, f"unknown tables: {', '.join(sorted(unknown))}")
     _refuse_unknown_variables(environ)
     sources: dict[str, str] = {}
     runner = _section(document, "runner", RUNNER_KEYS, where, environ, sources)
     restarts = _section(document, "restarts", RESTART_KEYS, where, environ, sources)
+    system = _section(document, "system", SYSTEM_KEYS, where, environ, sources)
+    log_level = system.get("log_level", "WARNING").upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigurationError(
+            sources["log_level"], f"must be one of {', '.join(LOG_LEVELS)}"
+        )
     pipelines = runner.pop("pipelines", 1)
     if pipelines < 1:
         raise ConfigurationError(sources["pipelines"], "must be at least 1")
@@ -96,6 +115,10 @@ def load_config(
         settings=settings,
         pipeline_ids=tuple(range(pipelines)),
         env=_applications_env(document, where, environ),
+        system_topic=system.get("topic") or None,
+        data_dir=Path(system.get("data_dir") or "var"),
+        log_file=Path(system["log_file"]) if system.get("log_file") else None,
+        log_level=log_level,
     )
 
 
@@ -110,7 +133,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _refuse_unknown_variables(environ: Mapping[str, str]) -> None:
-    known = {ENV_PREFIX + key.upper() for key in (*RUNNER_KEYS, *RESTART_KEYS)}
+    known = {_variable(key) for key in (*RUNNER_KEYS, *RESTART_KEYS, *SYSTEM_KEYS)}
     for variable in sorted(environ):
         if (
             variable.startswith(ENV_PREFIX)
@@ -141,7 +164,7 @@ def _section(
         )
     values = {}
     for key, kind in keys.items():
-        variable = ENV_PREFIX + key.upper()
+        variable = _variable(key)
         if variable in environ:
             sources[key] = variable
             values[key] = from_text(variable, environ[variable], kind)
@@ -149,6 +172,10 @@ def _section(
             sources[key] = f"{where}: [{name}] {key}"
             values[key] = from_toml(sources[key], table[key], kind)
     return values
+
+
+def _variable(key: str) -> str:
+    return VARIABLES.get(key, ENV_PREFIX + key.upper())
 
 
 def _applications_env(
