@@ -25,7 +25,7 @@ from thespsys.supervision import Backoff, RestartPolicy
 
 ENV_PREFIX = "THESPSYS_"
 TEST_PREFIX = "THESPSYS_TEST_"  # the test suite's own variables
-NOT_SETTINGS = {"THESPSYS_VENV"}  # read by scripts/, not by thespsys
+NOT_SETTINGS = {"THESPSYS_VENV", "THESPSYS_CONFIG"}  # scripts/; the CLI's file
 
 RUNNER_KEYS: dict[str, type[Any]] = {
     "base": str,

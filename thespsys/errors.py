@@ -11,7 +11,11 @@ ThespsysError
 ├── ApplicationFailedError    an application stopped processing (``status``)
 ├── CatchUpTimeoutError       followers still behind at a deadline (``lags``)
 ├── NotificationError         processing one notification raised (in status)
-└── WriteConflictError        a notification kept conflicting with other writers
+├── WriteConflictError        a notification kept conflicting with other writers
+├── NotRunningError           no system runs on this data directory
+├── AlreadyRunningError       a system runs on this data directory already
+├── DetachedStartError        a detached start ended before the system ran
+└── StopTimeoutError          a system did not end in time (force ends it)
 ```
 
 Database errors are eventsourcing's own (``eventsourcing.persistence``), and
@@ -22,10 +26,12 @@ caused by ``ApplicationFailedError``, as with eventsourcing's runners.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from thespsys.progress import Lag
+    from thespsys.state_file import SystemRecord
     from thespsys.status import ApplicationStatus
 
 
@@ -108,3 +114,43 @@ class NotificationError(ThespsysError):
 
 class WriteConflictError(ThespsysError):
     """A notification kept conflicting with other writers; it was not skipped."""
+
+
+class NotRunningError(ThespsysError):
+    """No system runs on this data directory (``stale``: its owner is gone)."""
+
+    def __init__(self, data_dir: Path, stale: SystemRecord | None = None) -> None:
+        if stale is None:
+            message = f"no system runs here (no state file in {data_dir})"
+        else:
+            message = (
+                f"no system runs here: the state file in {data_dir} is stale "
+                f"(its owner, process {stale.pid}, is gone)"
+            )
+        super().__init__(message)
+        self.data_dir = data_dir
+        self.stale = stale
+
+
+class AlreadyRunningError(ThespsysError):
+    """A system runs on this data directory already."""
+
+    def __init__(self, data_dir: Path, record: SystemRecord) -> None:
+        super().__init__(
+            f"a system runs here already ({record.system_topic}, process "
+            f"{record.pid}, admin port {record.admin_port}; data directory "
+            f"{data_dir}): stop it first"
+        )
+        self.record = record
+
+
+class StopTimeoutError(ThespsysError):
+    """The system did not end in time; ``force`` ends its processes."""
+
+
+class DetachedStartError(ThespsysError):
+    """A detached start ended before the system ran; ``exit_code`` is its own."""
+
+    def __init__(self, exit_code: int | None, message: str) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -12,6 +12,10 @@ builds the expression instead; tuples of expressions are accepted too.
 
 from __future__ import annotations
 
+import importlib
+import operator
+import os
+import sys
 import types
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +24,8 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.system import System
 from eventsourcing.utils import get_topic, resolve_topic
+
+from thespsys.errors import ConfigurationError
 
 
 class Pipe:
@@ -106,3 +112,30 @@ def system_topic_check(system: System) -> None:
         if get_topic(resolved) != topic:
             msg = f"application {name!r}: topic {topic!r} is ambiguous"
             raise TypeError(msg)
+
+
+def load_system(topic: str, setting: str = "system") -> System:
+    """The system at ``topic`` (``package.module:attribute``): a System, a
+    pipeline expression or a tuple of them. Modules are looked for in the
+    current directory too, as ``python -m`` does."""
+    module_name, _, attribute = topic.partition(":")
+    if not module_name or not attribute:
+        msg = f"{topic!r} is not package.module:attribute"
+        raise ConfigurationError(setting, msg)
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:
+        msg = f"cannot import {module_name!r}: {type(error).__name__}: {error}"
+        raise ConfigurationError(setting, msg) from None
+    try:
+        definition = operator.attrgetter(attribute)(module)
+    except AttributeError:
+        msg = f"{module_name!r} has no attribute {attribute!r}"
+        raise ConfigurationError(setting, msg) from None
+    try:
+        return as_system(definition)
+    except TypeError as error:
+        msg = f"{topic!r} is not a System or pipeline expression: {error}"
+        raise ConfigurationError(setting, msg) from None

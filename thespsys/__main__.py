@@ -1,0 +1,7 @@
+"""``python -m thespsys``: the ``thespsys`` command."""
+
+import sys
+
+from thespsys.cli import main
+
+sys.exit(main())
