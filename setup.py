@@ -12,6 +12,7 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["thespsys", "thespsys.*"]),
     package_data={"thespsys": ["py.typed"]},
+    entry_points={"console_scripts": ["thespsys = thespsys.cli:main"]},
     install_requires=[
         "eventsourcing>=9.5.6,<9.6",
         "thespian==4.0.1",

@@ -28,7 +28,9 @@ from thespsys.capabilities import (
 )
 from thespsys.dead_letter_queue import DeadLetterQueue
 from thespsys.errors import (
+    ActorSystemError,
     ApplicationFailedError,
+    ConfigurationError,
     RunnerNotStartedError,
     RunnerStartError,
     ThespsysError,
@@ -64,9 +66,12 @@ TApplication = TypeVar("TApplication", bound=Application[Any])
 class ThespianRunner(Runner[Any]):
     """Runs ``system`` on Thespian, one pipeline per id in ``pipeline_ids``.
 
-    With ``settings.admin_port`` of an actor system that runs already, the
-    runner joins it (the same system and pipelines, or it fails to start) and
-    ``stop()`` leaves it running; otherwise it starts its own and ends it.
+    A runner either owns its actor system (starts it, and ``stop()`` ends it,
+    as does the death of this process) or joins one that runs already at
+    ``settings.admin_port`` (the same system and pipelines, or it fails to
+    start) to use it, and ``stop()`` leaves it running. ``join``: True, only
+    join (fail if nothing runs there); False, only own (fail if the port is
+    taken); None, join if something listens on the port, else own.
     """
 
     def __init__(
@@ -76,6 +81,7 @@ class ThespianRunner(Runner[Any]):
         *,
         pipeline_ids: Iterable[int] = (0,),
         settings: RunnerSettings | None = None,
+        join: bool | None = None,
     ) -> None:
         super().__init__(as_system(system), dict(env) if env is not None else None)
         self.pipeline_ids = tuple(pipeline_ids)
@@ -85,6 +91,9 @@ class ThespianRunner(Runner[Any]):
             msg = f"pipeline_ids must be distinct and not empty: {self.pipeline_ids}"
             raise ValueError(msg)
         self.settings = settings or RunnerSettings()
+        self.join = join
+        if join and self.settings.admin_port is None:
+            raise ConfigurationError("admin_port", "joining needs the admin port")
         self.apps: dict[str, Application[Any]] = {}
         self.pgid: int | None = None
         self.owns_actor_system = True
@@ -105,8 +114,7 @@ class ThespianRunner(Runner[Any]):
         try:
             self._construct_local_apps()
             self._check_error_settings()
-            port = self.settings.admin_port
-            self.owns_actor_system = port is None or not port_accepts_connections(port)
+            self.owns_actor_system = self._must_own()
             if self.owns_actor_system:
                 # A joined system runs already, with these pipelines or none.
                 self._prepare_partitionings()
@@ -114,6 +122,29 @@ class ThespianRunner(Runner[Any]):
         except BaseException:
             self._stop()
             raise
+
+    def _must_own(self) -> bool:
+        port = self.settings.admin_port
+        listening = port is not None and port_accepts_connections(port)
+        if self.join and not listening:
+            raise RunnerStartError(f"no actor system runs at admin port {port}")
+        if self.join is False and listening:
+            raise RunnerStartError(
+                f"port {port} is in use by another program (or actor system)"
+            )
+        return not listening
+
+    def actor_system_alive(self) -> bool:
+        """Does the actor system this runner started or joined still run?"""
+        port = self.admin_port
+        return port is not None and port_accepts_connections(port)
+
+    def _check_alive(self) -> None:
+        if not self.actor_system_alive():
+            raise ActorSystemError(
+                f"the actor system at admin port {self.admin_port} is gone "
+                "(shut down from outside, or killed)"
+            )
 
     def _construct_local_apps(self) -> None:
         # Constructing them here also creates any missing tables, once, before
@@ -203,6 +234,7 @@ class ThespianRunner(Runner[Any]):
         ``EventProcessingError`` as ``watch_for_errors()`` does."""
         if not self.is_started:
             raise RunnerNotStartedError("start the runner before wait()")
+        self._check_alive()
         wait_until_caught_up(
             self.system,
             self.apps,
@@ -216,6 +248,7 @@ class ThespianRunner(Runner[Any]):
         follower application in every pipeline."""
         if not self.is_started or self._actor_system is None:
             raise RunnerNotStartedError("start the runner before status()")
+        self._check_alive()
         with self._ask_lock:
             reply = self._actor_system.ask(
                 self._system_actor, StatusRequest(), self.settings.ask_timeout

@@ -10,7 +10,9 @@ loopback by default. Thespian has no setting for this, hence the patch.
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -92,6 +94,26 @@ def log_defs(level: int = logging.WARNING) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _standard_streams_closed() -> Iterator[None]:
+    """Thespian forks its admin (and the admin its actors) while this runs:
+    they get /dev/null for stdin and stdout, not the starter's, so that a pipe
+    (``python app.py | tail``) ends with the starter. Stderr, where actors
+    log, stays."""
+    sys.stdout.flush()
+    saved = [os.dup(fd) for fd in (0, 1)]
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for fd in (0, 1):
+            os.dup2(null, fd)
+        yield
+    finally:
+        for fd, copy in zip((0, 1), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
+        os.close(null)
+
+
 class ActorSystemHandle:
     """A started (or joined) actor system, seen from outside the actors."""
 
@@ -108,13 +130,22 @@ class ActorSystemHandle:
         port = port or free_port()
         all_capabilities["Admin Port"] = port
         try:
-            actor_system = ActorSystem(
-                base, all_capabilities, logDefs=log_defs(), transientUnique=True
-            )
+            with _standard_streams_closed():
+                actor_system = ActorSystem(
+                    base, all_capabilities, logDefs=log_defs(), transientUnique=True
+                )
         except Exception as error:
             msg = f"could not start a {base} actor system on port {port}: {error}"
             raise ActorSystemError(msg) from error
         return cls(actor_system, base, port)
+
+    @classmethod
+    def join(cls, base: str, port: int) -> ActorSystemHandle:
+        """The actor system at ``port``; never starts one, as Thespian would
+        if nothing listened there."""
+        if not port_accepts_connections(port):
+            raise ActorSystemError(f"no actor system runs at admin port {port}")
+        return cls.start(base, port)
 
     def create_actor(self, actor_class: type, global_name: str | None = None) -> Any:
         return self._actor_system.createActor(actor_class, globalName=global_name)

@@ -74,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         unexpected = code is ExitCode.FAILED and not isinstance(error, ThespsysError)
         if unexpected and not arguments.debug:
             error = RuntimeError(f"unexpected {type(error).__name__}: {error}")
-        print(f"{PROGRAM}: error: {one_line(error)}", file=sys.stderr)
+        prefix = "database: " if code is ExitCode.DATABASE else ""
+        print(f"{PROGRAM}: error: {prefix}{one_line(error)}", file=sys.stderr)
         if arguments.debug:
             logging.getLogger(__name__).exception("the traceback")
         if isinstance(error, DetachedStartError) and error.exit_code:

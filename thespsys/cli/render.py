@@ -62,7 +62,7 @@ def status_rows(
 
 
 def status_table(rows: Sequence[dict[str, Any]]) -> Table:
-    table = Table(title="thespsys status")
+    table = Table(title="thespsys status", expand=False)
     for column in ("application", "pipeline", "state", "position", "behind"):
         table.add_column(column, justify="right" if column != "application" else "left")
     for column in ("events/s", "restarts", "parked", "last error"):
@@ -74,7 +74,7 @@ def status_table(rows: Sequence[dict[str, Any]]) -> Table:
             row["application"],
             f"{row['pipeline']} ({row['partition']})",
             f"[{style}]{state}[/]" if style else state,
-            ", ".join(f"{k} {v}" for k, v in row["positions"].items()),
+            _positions(row["positions"]),
             str(row["behind"]),
             str(row["events_per_second"]),
             str(row["restarts"]),
@@ -82,6 +82,14 @@ def status_table(rows: Sequence[dict[str, Any]]) -> Table:
             (row["last_error"] or "").splitlines()[0][:60] if row["last_error"] else "",
         )
     return table
+
+
+def _positions(positions: dict[str, int | None]) -> str:
+    if len(positions) == 1:
+        return str(next(iter(positions.values())) or "-")
+    return " ".join(
+        f"{leader}:{position or '-'}" for leader, position in positions.items()
+    )
 
 
 def render_status(rows: Sequence[dict[str, Any]], record: SystemRecord) -> None:
