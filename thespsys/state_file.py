@@ -31,13 +31,16 @@ class SystemRecord:
 
     @property
     def owner_alive(self) -> bool:
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return process_alive(self.pid)
+
+
+def process_alive(pid: int) -> bool:
+    """Running, not a zombie (one that nobody reaped is dead all the same)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def state_path(data_dir: Path) -> Path:

@@ -92,8 +92,14 @@ def _positions(positions: dict[str, int | None]) -> str:
     )
 
 
-def render_status(rows: Sequence[dict[str, Any]], record: SystemRecord) -> None:
+def _console() -> Console:
+    """A terminal's width, or a wide one for a pipe or a file."""
     console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
+def render_status(rows: Sequence[dict[str, Any]], record: SystemRecord) -> None:
+    console = _console()
     up = time.time() - record.started_at
     console.print(
         f"{record.system_topic}: process {record.pid}, admin port "
@@ -118,4 +124,4 @@ def render_letters(letters: Sequence[DeadLetter], *, as_json: bool) -> None:
             letter.status,
             letter.error.splitlines()[0][:60] if letter.error else "",
         )
-    Console().print(table)
+    _console().print(table)
