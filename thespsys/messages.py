@@ -23,6 +23,7 @@ class StartSystemRequest:
     env: tuple[tuple[str, str], ...]
     pipeline_ids: tuple[int, ...]
     settings: RunnerSettings
+    owner_pid: int | None = None  # the system ends when this process does
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,15 @@ def end_process_group(pgid: int, grace: float) -> list[int]:
     return left
 
 
+def process_alive(pid: int) -> bool:
+    """Running, not a zombie (one that nobody reaped is dead all the same)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def die_with_parent() -> None:
     """Have the kernel SIGKILL this process when its parent dies (Linux).
 

@@ -191,6 +191,7 @@ class ThespianRunner(Runner[Any]):
             env=tuple(sorted((self.env or {}).items())),
             pipeline_ids=self.pipeline_ids,
             settings=settings,
+            owner_pid=os.getpid() if self.owns_actor_system else None,
         )
         try:
             reply = self._actor_system.ask(

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from thespsys.errors import ConfigurationError
+from thespsys.processes import process_alive
 
 FILE_NAME = "thespsys.json"
 
@@ -32,15 +33,6 @@ class SystemRecord:
     @property
     def owner_alive(self) -> bool:
         return process_alive(self.pid)
-
-
-def process_alive(pid: int) -> bool:
-    """Running, not a zombie (one that nobody reaped is dead all the same)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def state_path(data_dir: Path) -> Path:

@@ -94,24 +94,33 @@ def log_defs(level: int = logging.WARNING) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def _standard_streams_closed() -> Iterator[None]:
-    """Thespian forks its admin (and the admin its actors) while this runs:
-    they get /dev/null for stdin and stdout, not the starter's, so that a pipe
-    (``python app.py | tail``) ends with the starter. Stderr, where actors
-    log, stays."""
-    sys.stdout.flush()
-    saved = [os.dup(fd) for fd in (0, 1)]
-    null = os.open(os.devnull, os.O_RDWR)
-    try:
+_forking_actor_system = False
+
+
+def _detach_standard_streams() -> None:
+    """In a process Thespian forks while an actor system is created (its admin
+    and logger, and through them every actor): /dev/null for stdin and
+    stdout instead of the starter's, so that a pipe (``python app.py | tail``)
+    ends with the starter. Stderr, where actors log, stays."""
+    if _forking_actor_system:
+        null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1):
             os.dup2(null, fd)
+        os.close(null)
+
+
+os.register_at_fork(after_in_child=_detach_standard_streams)
+
+
+@contextmanager
+def _standard_streams_detached() -> Iterator[None]:
+    global _forking_actor_system
+    sys.stdout.flush()
+    _forking_actor_system = True
+    try:
         yield
     finally:
-        for fd, copy in zip((0, 1), saved, strict=True):
-            os.dup2(copy, fd)
-            os.close(copy)
-        os.close(null)
+        _forking_actor_system = False
 
 
 class ActorSystemHandle:
@@ -130,7 +139,7 @@ class ActorSystemHandle:
         port = port or free_port()
         all_capabilities["Admin Port"] = port
         try:
-            with _standard_streams_closed():
+            with _standard_streams_detached():
                 actor_system = ActorSystem(
                     base, all_capabilities, logDefs=log_defs(), transientUnique=True
                 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
 from datetime import timedelta
 from typing import Any
@@ -26,12 +27,14 @@ from thespsys.messages import (
     StatusResponse,
 )
 from thespsys.partitions import Partition
-from thespsys.processes import die_with_parent
+from thespsys.processes import die_with_parent, process_alive
 from thespsys.supervision import SupervisedChildren
 
 log = logging.getLogger(__name__)
 
 GLOBAL_NAME = "thespsys.SystemActor"
+OWNER_CHECK = "owner"
+OWNER_CHECK_INTERVAL = timedelta(seconds=0.5)
 
 
 class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
@@ -52,6 +55,8 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             return
         self.request = request
         self.requester = sender
+        if request.owner_pid is not None:
+            self.wakeupAfter(OWNER_CHECK_INTERVAL, payload=OWNER_CHECK)
         followers = request.spec.to_system().followers
         self.pipelines = SupervisedChildren(request.settings.restarts)
         for pipeline_id in request.pipeline_ids:
@@ -142,9 +147,27 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             self.wakeupAfter(timedelta(seconds=delay), payload=pipeline_id)
 
     def receiveMsg_WakeupMessage(self, message: WakeupMessage, sender: Any) -> None:
+        if message.payload == OWNER_CHECK:
+            self._check_owner()
+            return
         pipelines = self.pipelines
         if not self.stopping and pipelines is not None and message.payload in pipelines:
             self._start_pipeline(message.payload)
+
+    def _check_owner(self) -> None:
+        """The actor system ends with the process that owns it, however that
+        dies (Thespian's admin is double-forked, so no parent-death signal
+        reaches it): all of its processes share this process group."""
+        assert self.request is not None and self.request.owner_pid is not None
+        if process_alive(self.request.owner_pid):
+            self.wakeupAfter(OWNER_CHECK_INTERVAL, payload=OWNER_CHECK)
+            return
+        log.error(
+            "the owner of this actor system, process %d, is gone; ending the "
+            "actor system",
+            self.request.owner_pid,
+        )
+        os.killpg(os.getpgid(0), signal.SIGKILL)
 
     def receiveMsg_ProcessStatus(self, status: ProcessStatus, sender: Any) -> None:
         self.statuses[status.application_name, status.pipeline_id] = status
