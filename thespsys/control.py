@@ -149,3 +149,61 @@ def _last_error_line(log_file: Path) -> str:
     if errors:
         return errors[-1].removeprefix("thespsys: error:").strip()
     return lines[-1] if lines else f"it ended without a word; see {log_file}"
+
+
+class RunningSystem:
+    """A long-lived system found by its data directory, from any process."""
+
+    def __init__(self, data_dir: Path, record: SystemRecord) -> None:
+        self.data_dir = data_dir
+        self.record = record
+
+    @property
+    def admin_port(self) -> int:
+        return self.record.admin_port
+
+    @property
+    def pid(self) -> int:
+        """The owner's: the process that runs the actor system."""
+        return self.record.pid
+
+    def is_running(self) -> bool:
+        return is_running(self.record)
+
+    def close(self, timeout: float = 30.0, *, force: bool = False) -> None:
+        """End the system: the owner stops it (finishing the transactions in
+        progress); return once every process is gone and the port is free."""
+        close_system(self.data_dir, timeout, force=force)
+
+
+def attach(data_dir: Path | str) -> RunningSystem:
+    """The system running on ``data_dir``, or ``NotRunningError``."""
+    path = Path(data_dir).resolve()
+    return RunningSystem(path, find_system(path))
+
+
+def start_system(
+    system: str,
+    data_dir: Path | str,
+    *,
+    config: Path | str | None = None,
+    pipelines: int | None = None,
+    database_url: str | None = None,
+    timeout: float = 70.0,
+) -> RunningSystem:
+    """Start ``system`` (``package.module:attribute``) detached: it outlives
+    the caller, until ``close()`` (from any process) or ``thespsys stop``.
+    Returns once every application runs; raises ``AlreadyRunningError`` or
+    ``DetachedStartError`` (with the system's own error) otherwise."""
+    path = Path(data_dir).resolve()
+    claim_data_dir(path)
+    arguments = ["--system", system, "--data-dir", str(path)]
+    log_file = path / "thespsys.log"
+    arguments += ["--log-file", str(log_file)]
+    if config is not None:
+        arguments += ["--config", str(Path(config).resolve())]
+    if pipelines is not None:
+        arguments += ["--pipelines", str(pipelines)]
+    if database_url is not None:
+        arguments += ["--database-url", database_url]
+    return RunningSystem(path, start_detached(arguments, path, log_file, timeout))

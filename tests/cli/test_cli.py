@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 from examples.orders import Orders
 from tests.cli.support import (
     ORDERS,
+    ROOT,
     Cli,
     kill_everything,
     nothing_left_behind,
@@ -226,3 +229,23 @@ def test_an_admin_port_taken_by_another_program_fails_at_once(cli: Cli) -> None:
         assert result.code == ExitCode.START_FAILED, result
         one_error_line(result, f"port {port} is in use by another program")
         assert time.monotonic() - started < 10
+
+
+def test_the_start_and_stop_scripts(cli: Cli) -> None:
+    env = {**cli.env, "DATABASE_URL": cli.database_url}
+    with nothing_left_behind(cli) as started:
+        for script in ("start_system", "stop_system"):
+            result = subprocess.run(
+                [sys.executable, "-m", f"scripts.{script}", str(cli.data_dir)],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=90,
+            )
+            assert result.returncode == 0, result.stderr
+            record = cli.record()
+            if record is not None:
+                started.append(record)
+                assert "running: process" in result.stdout
+        assert cli.record() is None
