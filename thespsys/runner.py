@@ -30,6 +30,7 @@ from thespsys.messages import (
     StatusRequest,
     StatusResponse,
     StopRequest,
+    StopResponse,
 )
 from thespsys.partitions import parse_tracking_name
 from thespsys.processes import end_process_group
@@ -212,7 +213,10 @@ class ThespianRunner(Runner[Any]):
             raise RunnerNotStartedError("start the runner before status()")
         with self._ask_lock:
             reply = self._actor_system.ask(
-                self._system_actor, StatusRequest(), self.settings.ask_timeout
+                self._system_actor,
+                StatusRequest(),
+                self.settings.ask_timeout,
+                StatusResponse,
             )
         assert isinstance(reply, StatusResponse)
         try:
@@ -300,7 +304,10 @@ class ThespianRunner(Runner[Any]):
         try:
             with self._ask_lock:
                 self._actor_system.ask(
-                    self._system_actor, StopRequest(), self.settings.ask_timeout
+                    self._system_actor,
+                    StopRequest(),
+                    self.settings.ask_timeout,
+                    StopResponse,
                 )
         except ThespsysError as error:
             log.warning("actors did not confirm the stop (%s); shutting down", error)
