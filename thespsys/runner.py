@@ -96,6 +96,9 @@ class ThespianRunner(Runner[Any]):
         self.settings = settings or RunnerSettings()
         self.apps: dict[str, Application[Any]] = {}
         self.pgid: int | None = None
+        # The actor processes the last stop() had to kill: they outlived the
+        # actor system's shutdown. Empty after a clean stop.
+        self.killed_on_stop: tuple[int, ...] = ()
         self.owns_actor_system = True
         self._actor_system: ActorSystemHandle | None = None
         self._system_actor: Any = None
@@ -289,7 +292,9 @@ class ThespianRunner(Runner[Any]):
             finally:
                 self._actor_system = None
                 if self.pgid is not None:
-                    end_process_group(self.pgid, grace=10.0)
+                    self.killed_on_stop = tuple(
+                        end_process_group(self.pgid, grace=10.0)
+                    )
         for app in self.apps.values():
             app.close()
         self.apps.clear()
