@@ -65,16 +65,25 @@ def actor_processes(pgid: int) -> dict[int, str]:
     return kinds
 
 
-def pss_kib(pid: int) -> int | None:
-    """Proportional set size: the process's own memory plus its share of the
-    pages it shares (with the processes it was forked from, say)."""
+def memory_kib(pid: int) -> dict[str, int]:
+    """A process's memory from ``/proc/<pid>/smaps_rollup``, KiB by field:
+    ``Rss``, ``Pss`` (its own pages plus its share of the pages it shares, with
+    the processes it was forked from, say), ``Private_Dirty``, ...; empty if
+    the process is gone."""
+    fields = {}
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
     except OSError:
-        pass
-    return None
+        return {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if value.strip().endswith("kB"):
+            fields[name] = int(value.split()[0])
+    return fields
+
+
+def pss_kib(pid: int) -> int | None:
+    return memory_kib(pid).get("Pss")
 
 
 def open_fds(pid: int) -> int | None:
