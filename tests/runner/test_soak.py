@@ -1,6 +1,13 @@
 """A steady load for a while: memory stays flat, status() stays fast, Thespian's
 queues never overflow, and stop() ends everything without killing anything.
 
+The bounds: the orders cycle at 50 orders/s (250 events/s) on 3 pipelines for
+75 s; no actor process's PSS grows by 2 MB or more after the first 20% of the
+run; status(), called twice a second, has a p99 under 100 ms (or, on a machine
+so busy with other work that status() without any load already takes more
+than 33 ms at p99, under three times that); no "tx-only mode" in Thespian's
+log; stop() kills no process and takes under 5 s.
+
 The same soak, for any duration and with a table per interval, is
 ``scripts/soak.py``.
 """
@@ -33,7 +40,8 @@ RATE = 50.0  # orders a second: 250 events a second
 PIPELINES = 3
 WARM_UP = 0.2  # share of the run before memory must stay flat
 MAX_GROWTH_KIB = 2048  # PSS growth of any actor process after the warm-up
-MAX_STATUS_P99 = 0.100  # seconds
+MAX_STATUS_P99 = 0.100  # seconds; or IDLE_RATIO times the idle p99, if more
+IDLE_RATIO = 3.0  # a machine that busy with other work slows every call
 MAX_STOP_SECONDS = 5.0
 
 
@@ -76,6 +84,11 @@ def test_steady_load(
 ) -> None:
     with running(system, store_env, pipeline_ids=range(PIPELINES)) as runner:
         orders = runner.get(Orders)
+        idle = []
+        for _ in range(30):
+            began = time.perf_counter()
+            runner.status()
+            idle.append(time.perf_counter() - began)
         soak = Soak(
             runner,
             lambda: orders.create_order(new_customer()),
@@ -88,6 +101,7 @@ def test_steady_load(
         began = time.monotonic()
         runner.stop()
         stop_seconds = time.monotonic() - began
+    print(f"status() without load: p99 {percentile(idle, 99) * 1000:.1f} ms")
     print(table(report))  # shown with -s, or -rP
 
     assert soak.commands >= 0.8 * RATE * DURATION, table(report)
@@ -96,7 +110,10 @@ def test_steady_load(
     grown = {pid: each for pid, each in growth.items() if each[1] >= MAX_GROWTH_KIB}
     assert not grown, table(report)
     assert report.status_failures == 0, table(report)
-    assert percentile(report.status_seconds(), 99) < MAX_STATUS_P99, table(report)
+    status_bound = max(MAX_STATUS_P99, IDLE_RATIO * percentile(idle, 99))
+    assert percentile(report.status_seconds(), 99) < status_bound, (
+        f"idle p99 {percentile(idle, 99) * 1000:.0f} ms\n{table(report)}"
+    )
     assert thespian_log_count(thespian_log, "tx-only mode") == 0
     assert runner.killed_on_stop == ()
     assert stop_seconds < MAX_STOP_SECONDS
