@@ -49,16 +49,38 @@ class StopResponse:
     pass
 
 
-# Anyone -> SystemActor -> PipelineActor -> ProcessMaster
+# ProcessMaster / the runner's prompt forwarder -> ProcessMaster
 
 
 @dataclass(frozen=True, slots=True)
 class Prompt:
     """``leader_name`` has recorded new events in ``slices`` (empty: in any):
-    the followers in pipelines owning those slices should pull."""
+    the followers in pipelines owning those slices should pull. Sent straight
+    to those followers' masters, found in the ``Directory``."""
 
     leader_name: str
     slices: tuple[int, ...] = ()
+
+
+# SystemActor -> ProcessMaster; Runner <-> SystemActor
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """Where prompts go: the followers of each leader, the pipelines, and the
+    address of every master. The SystemActor sends it to every master when it
+    changes (a master or a pipeline was restarted); ``version`` grows with
+    every change."""
+
+    version: int
+    pipeline_ids: tuple[int, ...]
+    followers_of: tuple[tuple[str, tuple[str, ...]], ...]
+    masters: tuple[tuple[str, int, object], ...] = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryRequest:
+    """Answered with the current ``Directory``."""
 
 
 # SystemActor -> PipelineActor
@@ -83,7 +105,23 @@ class StartPipelineRequest:
 
 @dataclass(frozen=True, slots=True)
 class StartPipelineResponse:
+    """The pipeline's masters are created: (application name, address)."""
+
     pipeline_id: int
+    masters: tuple[tuple[str, object], ...] = field(default=(), compare=False)
+
+
+# PipelineActor -> SystemActor
+
+
+@dataclass(frozen=True, slots=True)
+class MasterStarted:
+    """A master was re-created: prompts for ``application_name``
+    in ``pipeline_id`` go to ``address`` from now on."""
+
+    application_name: str
+    pipeline_id: int
+    address: object = field(compare=False)
 
 
 # PipelineActor -> ProcessMaster -> ProcessSlave

@@ -1,4 +1,5 @@
-"""The processes of an actor system: find them, wait for them, end them.
+"""The processes of an actor system: find them, measure them, wait for them,
+end them.
 
 Thespian's admin ``setsid()``s, so all processes of one actor system share a
 process group, which outlives the script that started it. These helpers read
@@ -17,8 +18,18 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+# An actor system's process tree, by depth: the admin forks Thespian's logger
+# and the SystemActor; the SystemActor forks the pipelines, they the masters,
+# the masters the slaves.
+KINDS = ("admin", "logger", "system", "pipeline", "master", "slave")
+
+
 def processes_in_group(pgid: int) -> list[int]:
-    pids = []
+    return list(_parents_in_group(pgid))
+
+
+def _parents_in_group(pgid: int) -> dict[int, int]:
+    parents = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -28,8 +39,58 @@ def processes_in_group(pgid: int) -> list[int]:
             continue
         # After the command: state, ppid, pgrp, ...; zombies are gone already.
         if int(fields[2]) == pgid and fields[0] != "Z":
-            pids.append(int(entry.name))
-    return pids
+            parents[int(entry.name)] = int(fields[1])
+    return parents
+
+
+def actor_processes(pgid: int) -> dict[int, str]:
+    """Each live process of an actor system, with its kind (one of ``KINDS``),
+    told by its place in the process tree (so a SystemActor that has no
+    pipelines yet passes for the logger)."""
+    parents = _parents_in_group(pgid)
+    children: dict[int, list[int]] = {}
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
+    by_depth = ("admin", "system", "pipeline", "master", "slave")
+    kinds: dict[int, str] = {}
+    level = [pid for pid, parent in parents.items() if parent not in parents]
+    depth = 0
+    while level:
+        kinds.update((pid, by_depth[min(depth, len(by_depth) - 1)]) for pid in level)
+        level = [child for pid in level for child in children.get(pid, ())]
+        if depth == 0:  # the admin's children: the logger has none of its own
+            kinds.update((pid, "logger") for pid in level if pid not in children)
+            level = [pid for pid in level if pid in children]
+        depth += 1
+    return kinds
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """A process's memory from ``/proc/<pid>/smaps_rollup``, KiB by field:
+    ``Rss``, ``Pss`` (its own pages plus its share of the pages it shares, with
+    the processes it was forked from, say), ``Private_Dirty``, ...; empty if
+    the process is gone."""
+    fields = {}
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if value.strip().endswith("kB"):
+            fields[name] = int(value.split()[0])
+    return fields
+
+
+def pss_kib(pid: int) -> int | None:
+    return memory_kib(pid).get("Pss")
+
+
+def open_fds(pid: int) -> int | None:
+    try:
+        return len(list(Path(f"/proc/{pid}/fd").iterdir()))
+    except OSError:
+        return None
 
 
 def wait_for(

@@ -1,30 +1,92 @@
-"""Forwards prompts from applications in the user's process to the actors.
+"""Prompts: who is told that a leader recorded new events, and how.
+
+Prompts go straight to the masters that follow the leader in the pipelines
+owning the new events' slices (``PromptRoutes``, from the SystemActor's
+``Directory``): one message per master to prompt, with no actor in between to
+queue them. A master sends at most one prompt per downstream master per run of
+its slave, so its prompts never outpace its own processing.
 
 ``Leader.save()`` notifies its receivers synchronously in the caller's thread;
-a command must not wait for actor messaging. Prompts are collected here and a
-thread of their own sends them, one per leader name however many saves came
-in meanwhile, with the slices of what was recorded.
+a command must not wait for actor messaging. ``PromptForwarder`` collects the
+prompts of the applications in the user's process and a thread of its own
+sends them, one per master to prompt however many saves came in meanwhile,
+with the slices of what was recorded.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from eventsourcing.system import RecordingEvent, RecordingEventReceiver
 
-from thespsys.messages import Prompt
-from thespsys.partitions import slices_of
+from thespsys.messages import Directory, DirectoryRequest, Prompt
+from thespsys.partitions import Partition, slices_of
 from thespsys.thespian_adapter import ActorSystemHandle
 
 log = logging.getLogger(__name__)
 
 
+class PromptRoutes:
+    """Which masters a leader's new events in some slices concern."""
+
+    def __init__(self, directory: Directory) -> None:
+        self.version = directory.version
+        self._followers_of = dict(directory.followers_of)
+        self._masters = {
+            (name, pid): address for name, pid, address in directory.masters
+        }
+        count = len(directory.pipeline_ids)
+        self._owned = [
+            (pipeline_id, Partition(index, count).slices)
+            for index, pipeline_id in enumerate(directory.pipeline_ids)
+        ]
+
+    def prompts(self, pending: Mapping[str, Iterable[int]]) -> list[tuple[Any, Prompt]]:
+        """One (master address, prompt) per master concerned by ``pending``
+        (leader name -> slices with new events; empty: any slice), each prompt
+        naming the slices of that master's pipeline."""
+        found: dict[tuple[str, int], Prompt] = {}
+        for leader_name, slices in sorted(pending.items()):
+            slices = sorted(slices)
+            for pipeline_id, owned in self._owned:
+                mine = tuple(s for s in slices if owned.start <= s < owned.stop)
+                if slices and not mine:
+                    continue
+                for name in self._followers_of.get(leader_name, ()):
+                    # A master that follows several leaders needs one prompt.
+                    found.setdefault((name, pipeline_id), Prompt(leader_name, mine))
+        return [
+            (self._masters[key], prompt)
+            for key, prompt in found.items()
+            if key in self._masters
+        ]
+
+
 class PromptForwarder(RecordingEventReceiver[Any]):
-    def __init__(self, actor_system: ActorSystemHandle, target: Any) -> None:
+    """Prompts the masters for saves in the user's process, from a thread.
+
+    The ``Directory`` is asked of the SystemActor before the first prompt and
+    again, while prompts flow, once ``refresh_interval`` seconds have passed,
+    so that restarted masters are found; until then the masters' poll timer
+    covers what a prompt to a gone master would have made sooner.
+    """
+
+    def __init__(
+        self,
+        actor_system: ActorSystemHandle,
+        system_actor: Any,
+        *,
+        refresh_interval: float = 1.0,
+        ask_timeout: float = 10.0,
+    ) -> None:
         self._actor_system = actor_system
-        self._target = target
+        self._system_actor = system_actor
+        self._refresh_interval = refresh_interval
+        self._ask_timeout = ask_timeout
         self._pending: dict[str, set[int]] = {}
         self._condition = threading.Condition()
         self._stopping = False
@@ -47,6 +109,8 @@ class PromptForwarder(RecordingEventReceiver[Any]):
             self._condition.notify()
 
     def _forward(self) -> None:
+        routes: PromptRoutes | None = None
+        fetched = 0.0
         with self._actor_system.private() as endpoint:
             while True:
                 with self._condition:
@@ -55,13 +119,28 @@ class PromptForwarder(RecordingEventReceiver[Any]):
                     if self._stopping:
                         return
                     pending, self._pending = self._pending, {}
-                for name, slices in sorted(pending.items()):
-                    try:
-                        endpoint.tell(self._target, Prompt(name, tuple(sorted(slices))))
-                    except Exception:
-                        # The masters' poll timer processes what this prompt
-                        # was for; the prompt only makes it sooner.
-                        log.exception("could not forward a prompt for %s", name)
+                try:
+                    if routes is None or (
+                        time.monotonic() - fetched > self._refresh_interval
+                    ):
+                        routes = self._fetch_routes(endpoint, routes)
+                        fetched = time.monotonic()
+                    for address, prompt in routes.prompts(pending):
+                        endpoint.tell(address, prompt)
+                except Exception:
+                    # The masters' poll timer processes what these prompts
+                    # were for; prompts only make it sooner.
+                    log.exception("could not forward prompts for %s", sorted(pending))
+
+    def _fetch_routes(
+        self, endpoint: ActorSystemHandle, known: PromptRoutes | None
+    ) -> PromptRoutes:
+        directory = endpoint.ask(
+            self._system_actor, DirectoryRequest(), self._ask_timeout, Directory
+        )
+        if known is not None and known.version == directory.version:
+            return known
+        return PromptRoutes(directory)
 
     def stop(self) -> None:
         with self._condition:

@@ -42,6 +42,7 @@ from thespsys.messages import (
     StatusRequest,
     StatusResponse,
     StopRequest,
+    StopResponse,
 )
 from thespsys.partitions import Partition, parse_tracking_name
 from thespsys.processes import end_process_group
@@ -96,6 +97,9 @@ class ThespianRunner(Runner[Any]):
             raise ConfigurationError("admin_port", "joining needs the admin port")
         self.apps: dict[str, Application[Any]] = {}
         self.pgid: int | None = None
+        # The actor processes the last stop() had to kill: they outlived the
+        # actor system's shutdown. Empty after a clean stop.
+        self.killed_on_stop: tuple[int, ...] = ()
         self.owns_actor_system = True
         self._actor_system: ActorSystemHandle | None = None
         self._system_actor: Any = None
@@ -252,7 +256,10 @@ class ThespianRunner(Runner[Any]):
         self._check_alive()
         with self._ask_lock:
             reply = self._actor_system.ask(
-                self._system_actor, StatusRequest(), self.settings.ask_timeout
+                self._system_actor,
+                StatusRequest(),
+                self.settings.ask_timeout,
+                StatusResponse,
             )
         assert isinstance(reply, StatusResponse)
         try:
@@ -349,7 +356,9 @@ class ThespianRunner(Runner[Any]):
             finally:
                 self._actor_system = None
                 if self.pgid is not None:
-                    end_process_group(self.pgid, grace=10.0)
+                    self.killed_on_stop = tuple(
+                        end_process_group(self.pgid, grace=10.0)
+                    )
         for app in self.apps.values():
             app.close()
         self.apps.clear()
@@ -364,7 +373,10 @@ class ThespianRunner(Runner[Any]):
         try:
             with self._ask_lock:
                 self._actor_system.ask(
-                    self._system_actor, StopRequest(), self.settings.ask_timeout
+                    self._system_actor,
+                    StopRequest(),
+                    self.settings.ask_timeout,
+                    StopResponse,
                 )
         except ThespsysError as error:
             log.warning("actors did not confirm the stop (%s); shutting down", error)

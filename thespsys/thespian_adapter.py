@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -159,9 +160,27 @@ class ActorSystemHandle:
     def create_actor(self, actor_class: type, global_name: str | None = None) -> Any:
         return self._actor_system.createActor(actor_class, globalName=global_name)
 
-    def ask(self, address: ActorAddress, request: object, timeout: float) -> Any:
+    def ask(
+        self,
+        address: ActorAddress,
+        request: object,
+        timeout: float,
+        expect: type | tuple[type, ...] = object,
+    ) -> Any:
+        """The first reply that is an ``expect``, within ``timeout`` seconds.
+
+        Others are dropped: late answers to asks that timed out land in this
+        endpoint too, and must not pass for the answer to this one.
+        """
+        deadline = time.monotonic() + timeout
         reply = self._actor_system.ask(address, request, timeout)
-        if reply is None:
+        while reply is not None and not isinstance(reply, expect):
+            log.warning("dropped %r while waiting for an answer to %r", reply, request)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            reply = self._actor_system.listen(remaining)
+        if reply is None or not isinstance(reply, expect):
             raise ActorTimeoutError(request, timeout)
         return reply
 

@@ -13,7 +13,7 @@ import pytest
 from examples.world_counters import system
 from tests.support.actors import assert_actor_system_gone, running
 from thespsys import ConfigurationError, ThespianRunner
-from thespsys.processes import processes_in_group, wait_for
+from thespsys.processes import KINDS, actor_processes, processes_in_group, wait_for
 
 pytestmark = pytest.mark.actors
 
@@ -81,3 +81,19 @@ def test_status_from_several_threads_at_once(sqlite_url: str) -> None:
     with running(system, env) as runner, ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: runner.status(), range(40)))
     assert all([s.application_name for s in rows] == ["Counters"] for rows in results)
+
+
+def test_processes_are_told_apart_and_a_clean_stop_kills_none(sqlite_url: str) -> None:
+    env = {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": sqlite_url}
+    with running(system, env, pipeline_ids=range(2)) as runner:
+        assert runner.pgid is not None
+        assert wait_for(lambda: all(s.slave_pid for s in runner.status()), 30)
+        statuses = runner.status()
+        kinds = actor_processes(runner.pgid)
+        assert sorted(kinds.values()).count("master") == len(statuses)
+        assert {kinds[s.master_pid] for s in statuses} == {"master"}
+        assert {kinds[s.slave_pid] for s in statuses} == {"slave"}
+        assert sorted(set(kinds.values())) == sorted(KINDS)
+        assert list(kinds.values()).count("pipeline") == 2
+        runner.stop()
+        assert runner.killed_on_stop == ()

@@ -1,8 +1,9 @@
 """ProcessMaster: stays responsive, coalesces prompts, polls, supervises its slave.
 
 Decisions live in plain objects (``RunScheduler``, ``RestartTracker``,
-``ErrorHandling``); this actor applies them and reports its state to the
-SystemActor whenever it changes.
+``ErrorHandling``, ``PromptRoutes``); this actor applies them, prompts the
+downstream masters itself after a run that recorded events, and reports its
+state to the SystemActor whenever it changes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from thespian.actors import ActorTypeDispatcher, ChildActorExited, WakeupMessage
 from thespsys.actors.slave import ProcessSlave
 from thespsys.actors.stopping import StoppingMixin
 from thespsys.messages import (
+    Directory,
     FailureKind,
     ParkOrder,
     ProcessState,
@@ -32,6 +34,7 @@ from thespsys.messages import (
     StartProcessRequest,
 )
 from thespsys.processes import die_with_parent
+from thespsys.prompting import PromptRoutes
 from thespsys.scheduling import RunScheduler
 from thespsys.supervision import ErrorHandling, ErrorPolicy, RestartTracker
 
@@ -59,6 +62,8 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.attempts: dict[tuple[str, int], int] = {}
         self.database_failures = 0
         self.park: ParkOrder | None = None
+        self.routes: PromptRoutes | None = None
+        self.unrouted: set[int] = set()  # recorded before the routes came
 
     # Start and slave supervision
 
@@ -138,12 +143,26 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         if self.state == ProcessState.RETRYING:
             self._set_state(ProcessState.RUNNING)
         if response.recorded_slices:
-            self.send(
-                self.request.config.system_actor,
-                Prompt(self.request.application_name, response.recorded_slices),
-            )
+            self._prompt_followers(response.recorded_slices)
         if self.scheduler.finished(more=response.more) and self._can_run():
             self._send_run()
+
+    def receiveMsg_Directory(self, directory: Directory, sender: Any) -> None:
+        if self.routes is None or directory.version > self.routes.version:
+            self.routes = PromptRoutes(directory)
+        if self.unrouted:
+            slices, self.unrouted = tuple(sorted(self.unrouted)), set()
+            self._prompt_followers(slices)
+
+    def _prompt_followers(self, slices: tuple[int, ...]) -> None:
+        """One prompt per downstream master concerned, straight to it."""
+        assert self.request is not None
+        if self.routes is None:
+            self.unrouted.update(slices)
+            return
+        pending = {self.request.application_name: slices}
+        for address, prompt in self.routes.prompts(pending):
+            self.send(address, prompt)
 
     def receiveMsg_RunFailure(self, failure: RunFailure, sender: Any) -> None:
         log.error("%s failed: %s\n%s", self._name, failure.error, failure.traceback)

@@ -1,4 +1,8 @@
-"""PipelineActor: one per pipeline id; creates and routes prompts to its masters."""
+"""PipelineActor: one per pipeline id; creates and supervises its masters.
+
+Every master it creates is announced to the SystemActor, whose ``Directory``
+tells the other masters and the runner where to send prompts.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,10 @@ from thespian.actors import ActorTypeDispatcher, ChildActorExited, WakeupMessage
 from thespsys.actors.master import ProcessMaster
 from thespsys.actors.stopping import StoppingMixin
 from thespsys.messages import (
+    MasterStarted,
     PipelineConfig,
     ProcessState,
     ProcessStatus,
-    Prompt,
     StartPipelineRequest,
     StartPipelineResponse,
     StartProcessRequest,
@@ -32,29 +36,22 @@ class PipelineActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         die_with_parent()
         self.config: PipelineConfig | None = None
         self.masters: SupervisedChildren[str] | None = None
-        self.followers_of: dict[str, list[str]] = {}
 
     def receiveMsg_StartPipelineRequest(
         self, request: StartPipelineRequest, sender: Any
     ) -> None:
         self.config = config = request.config
         system = config.spec.to_system()
-        self.followers_of = {name: list(names) for name, names in system.leads.items()}
         self.masters = SupervisedChildren(config.settings.restarts)
-        for name in system.followers:
-            self._start_master(name)
-        self.send(sender, StartPipelineResponse(config.pipeline_id))
+        masters = tuple((name, self._start_master(name)) for name in system.followers)
+        self.send(sender, StartPipelineResponse(config.pipeline_id, masters))
 
-    def _start_master(self, name: str) -> None:
+    def _start_master(self, name: str) -> Any:
         assert self.config is not None and self.masters is not None
         master = self.createActor(ProcessMaster)
         self.masters.started(name, master)
         self.send(master, StartProcessRequest(self.config, name))
-
-    def receiveMsg_Prompt(self, prompt: Prompt, sender: Any) -> None:
-        assert self.masters is not None
-        for name in self.followers_of.get(prompt.leader_name, ()):
-            self.send(self.masters[name], prompt)
+        return master
 
     def receiveMsg_ChildActorExited(
         self, message: ChildActorExited, sender: Any
@@ -76,7 +73,13 @@ class PipelineActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def receiveMsg_WakeupMessage(self, message: WakeupMessage, sender: Any) -> None:
         masters = self.masters
         if not self.stopping and masters is not None and message.payload in masters:
-            self._start_master(message.payload)
+            assert self.config is not None
+            name = message.payload
+            master = self._start_master(name)
+            self.send(
+                self.config.system_actor,
+                MasterStarted(name, self.config.pipeline_id, master),
+            )
 
     def _publish(self, name: str, state: str, restarts: int, error: str) -> None:
         assert self.config is not None

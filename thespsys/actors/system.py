@@ -1,4 +1,11 @@
-"""SystemActor: one per system; creates a PipelineActor per pipeline id."""
+"""SystemActor: one per system; creates a PipelineActor per pipeline id.
+
+It keeps the ``Directory`` (every master's address) and sends it to every
+master whenever it changes, so that prompts go from master to master, and
+from the runner to the masters, without passing through here. What it still
+receives is rare: start and stop, state changes, and the runner's asks for the
+status and the directory, which it answers from what it holds.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +21,12 @@ from thespian.actors import ActorTypeDispatcher, ChildActorExited, WakeupMessage
 from thespsys.actors.pipeline import PipelineActor
 from thespsys.actors.stopping import StoppingMixin
 from thespsys.messages import (
+    Directory,
+    DirectoryRequest,
+    MasterStarted,
     PipelineConfig,
     ProcessState,
     ProcessStatus,
-    Prompt,
     StartPipelineRequest,
     StartPipelineResponse,
     StartSystemFailure,
@@ -46,6 +55,9 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.requester: Any = None
         self.pipelines: SupervisedChildren[int] | None = None
         self.starting: set[int] = set()
+        self.followers_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
+        self.masters: dict[tuple[str, int], Any] = {}
+        self.directory_version = 0
 
     def receiveMsg_StartSystemRequest(
         self, request: StartSystemRequest, sender: Any
@@ -57,7 +69,11 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.requester = sender
         if request.owner_pid is not None:
             self.wakeupAfter(OWNER_CHECK_INTERVAL, payload=OWNER_CHECK)
-        followers = request.spec.to_system().followers
+        system = request.spec.to_system()
+        followers = system.followers
+        self.followers_of = tuple(
+            (name, tuple(names)) for name, names in sorted(system.leads.items())
+        )
         self.pipelines = SupervisedChildren(request.settings.restarts)
         for pipeline_id in request.pipeline_ids:
             for name in followers:
@@ -112,18 +128,49 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def receiveMsg_StartPipelineResponse(
         self, response: StartPipelineResponse, sender: Any
     ) -> None:
+        for name, address in response.masters:
+            self.masters[name, response.pipeline_id] = address
+        self.directory_version += 1
         self.starting.discard(response.pipeline_id)
-        if not self.starting and self.requester is not None:
+        if self.starting:
+            return
+        self._publish_directory()
+        if self.requester is not None:
             self.send(self.requester, StartSystemResponse(pgid=os.getpgid(0)))
             self.requester = None
 
-    def receiveMsg_Prompt(self, prompt: Prompt, sender: Any) -> None:
-        assert self.request is not None and self.pipelines is not None
-        pipeline_ids = self.request.pipeline_ids
-        for index, pipeline_id in enumerate(pipeline_ids):
-            owned = Partition(index, len(pipeline_ids)).slices
-            if not prompt.slices or any(s in owned for s in prompt.slices):
-                self.send(self.pipelines[pipeline_id], prompt)
+    # The directory of masters
+
+    def receiveMsg_MasterStarted(self, message: MasterStarted, sender: Any) -> None:
+        self.masters[message.application_name, message.pipeline_id] = message.address
+        self.directory_version += 1
+        if not self.starting:  # else once the pipelines have started
+            self._publish_directory()
+
+    def receiveMsg_DirectoryRequest(self, _: DirectoryRequest, sender: Any) -> None:
+        self.send(sender, self._directory())
+
+    def _directory(self) -> Directory:
+        assert self.request is not None
+        return Directory(
+            version=self.directory_version,
+            pipeline_ids=self.request.pipeline_ids,
+            followers_of=self.followers_of,
+            masters=tuple(
+                (name, pipeline_id, address)
+                for (name, pipeline_id), address in sorted(
+                    self.masters.items(), key=lambda item: item[0]
+                )
+            ),
+        )
+
+    def _publish_directory(self) -> None:
+        """To every master: one message each, only when the directory changed."""
+        if self.stopping:
+            return
+        directory = self._directory()
+        for address in self.masters.values():
+            self.send(address, directory)
 
     def receiveMsg_ChildActorExited(
         self, message: ChildActorExited, sender: Any
@@ -134,6 +181,11 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         if exited is None:
             return
         pipeline_id, delay = exited
+        # Its masters die with it: no prompts to them until it is back.
+        for key in [key for key in self.masters if key[1] == pipeline_id]:
+            del self.masters[key]
+        self.directory_version += 1
+        self._publish_directory()
         state = ProcessState.FAILED if delay is None else ProcessState.RESTARTING
         for (name, each_id), status in list(self.statuses.items()):
             if each_id == pipeline_id:
