@@ -1,6 +1,6 @@
 """Start the orders system as a long-lived actor system, and leave it running.
 
-    python -m scripts.start_system [DATA_DIR]     # then: python -m scripts.stop_system
+python -m scripts.start_system [DATA_DIR]     # then: python -m scripts.stop_system
 """
 
 import sys

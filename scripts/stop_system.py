@@ -1,6 +1,6 @@
 """Close the long-lived system that ``scripts.start_system`` started.
 
-    python -m scripts.stop_system [DATA_DIR]
+python -m scripts.stop_system [DATA_DIR]
 """
 
 import sys

@@ -139,7 +139,10 @@ class ThespianRunner(Runner[Any]):
         return not listening
 
     def actor_system_alive(self) -> bool:
-        """Does the actor system this runner started or joined still run?"""
+        """Does the actor system this runner started or joined still run?
+        (Known for multiprocTCPBase, by its admin port.)"""
+        if self.settings.base != "multiprocTCPBase":
+            return self._actor_system is not None
         port = self.admin_port
         return port is not None and port_accepts_connections(port)
 

@@ -71,6 +71,7 @@ def test_prompts_go_from_master_to_master(
         "StatusRequest",
         "StopRequest",
         "StopResponse",
+        "WakeupMessage",  # its watch on the owner process, twice a second
     }
     assert system_actor["ProcessStatus"] <= 2 * 9  # starting, running
     assert set(pipelines) <= {
