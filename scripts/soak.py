@@ -1,6 +1,6 @@
 """Soak: the orders cycle under a steady load, with what to watch before an upgrade.
 
-    python scripts/soak.py [--duration 600] [--rate 50] [--pipelines 3]
+    python -m scripts.soak [--duration 600] [--rate 50] [--pipelines 3]
                            [--interval 10] [--postgres ADMIN_URL]
 
 Creates ``--rate`` orders a second for ``--duration`` seconds on a fresh
@@ -27,11 +27,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmark_store import temporary_postgres_database
-
 from examples.orders import Orders, new_customer, system
+from tests.support.databases import temporary_postgres_database
 from thespsys.message_counts import count_messages
 from thespsys.runner import ThespianRunner
 from thespsys.soak import TABLE_HEADER, Sample, Soak, percentile, thespian_log_count
