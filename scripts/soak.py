@@ -29,7 +29,7 @@ from pathlib import Path
 
 from examples.orders import Orders, new_customer, system
 from tests.support.databases import temporary_postgres_database
-from thespsys.message_counts import count_messages
+from thespsys.actors.message_counts import count_messages
 from thespsys.runner import ThespianRunner
 from thespsys.soak import TABLE_HEADER, Sample, Soak, percentile, thespian_log_count
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from thespsys.config import RUNNER_KEYS, load_config
+from thespsys.core.settings import RunnerSettings
+from thespsys.core.supervision import RestartPolicy
 from thespsys.errors import ConfigurationError
-from thespsys.settings import RunnerSettings
-from thespsys.supervision import RestartPolicy
 
 SHIPPED = Path(__file__).parents[1] / "config" / "thespsys.toml"
 

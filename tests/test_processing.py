@@ -5,8 +5,8 @@ from __future__ import annotations
 from eventsourcing.system import System
 
 from tests.runner.apps import Notes, OtherNotes, Tallies
-from thespsys.partitions import Partition
-from thespsys.processing import PartitionProcessor
+from thespsys.core.partitions import Partition
+from thespsys.engine.processor import PartitionProcessor
 
 
 def test_runs_take_turns_between_leaders(store_env: dict[str, str]) -> None:

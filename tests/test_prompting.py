@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from thespsys.messages import Directory, Prompt
-from thespsys.partitions import Partition
-from thespsys.prompting import PromptRoutes
+from thespsys.actors.messages import Directory, Prompt
+from thespsys.actors.prompts import PromptRoutes
+from thespsys.core.partitions import Partition
 
 # Orders -> Reservations -> Orders -> Payments -> Orders, on pipelines 5 and 7.
 FOLLOWERS_OF = (

@@ -7,13 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from thespsys.partitions import SLICE_COUNT, Partition, slice_of, tracking_name
-from thespsys.rescaling import (
-    Partitioning,
-    RescaleRefusedError,
-    Watermarks,
-    plan_partitioning,
-)
+from thespsys.core.partitionings import Partitioning, Watermarks
+from thespsys.core.partitions import SLICE_COUNT, Partition, slice_of, tracking_name
+from thespsys.engine.rescaling import RescaleRefusedError, plan_partitioning
 
 
 def names(leader: str, count: int) -> list[str]:

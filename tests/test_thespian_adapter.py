@@ -6,8 +6,13 @@ from typing import Any
 
 import pytest
 
-from thespsys.messages import StatusRequest, StatusResponse, StopRequest, StopResponse
-from thespsys.thespian_adapter import ActorSystemHandle, ActorTimeoutError
+from thespsys.actors.messages import (
+    StatusRequest,
+    StatusResponse,
+    StopRequest,
+    StopResponse,
+)
+from thespsys.actors.thespian_adapter import ActorSystemHandle, ActorTimeoutError
 
 
 class Endpoint:

@@ -2,7 +2,13 @@
 
 import logging
 
-from thespsys.dead_letter_queue import DeadLetterQueue, RetryReport
+from thespsys.core.partitions import Partition
+from thespsys.core.settings import RunnerSettings
+from thespsys.core.supervision import Backoff, ErrorPolicy, RestartPolicy
+from thespsys.core.system_spec import pipe
+from thespsys.engine.dead_letter_queue import DeadLetterQueue, RetryReport
+from thespsys.engine.lags import Lag
+from thespsys.engine.status import ApplicationStatus
 from thespsys.errors import (
     ActorSystemError,
     ActorTimeoutError,
@@ -20,14 +26,8 @@ from thespsys.errors import (
     ThespsysError,
     WriteConflictError,
 )
-from thespsys.partitions import Partition
 from thespsys.persistence.dead_letters import DeadLetter
-from thespsys.progress import Lag
 from thespsys.runner import ThespianRunner
-from thespsys.settings import RunnerSettings
-from thespsys.status import ApplicationStatus
-from thespsys.supervision import Backoff, ErrorPolicy, RestartPolicy
-from thespsys.system_spec import pipe
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from thespsys.core.parsing import from_text, from_toml
+from thespsys.core.settings import RunnerSettings
+from thespsys.core.supervision import Backoff, RestartPolicy
 from thespsys.errors import ConfigurationError
-from thespsys.parsing import from_text, from_toml
-from thespsys.settings import RunnerSettings
-from thespsys.supervision import Backoff, RestartPolicy
 
 ENV_PREFIX = "THESPSYS_"
 TEST_PREFIX = "THESPSYS_TEST_"  # the test suite's own variables

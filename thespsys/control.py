@@ -20,6 +20,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from thespsys.actors.thespian_adapter import port_accepts_connections
+from thespsys.core.processes import processes_in_group, wait_for
 from thespsys.errors import (
     ActorSystemError,
     AlreadyRunningError,
@@ -27,9 +29,7 @@ from thespsys.errors import (
     NotRunningError,
     StopTimeoutError,
 )
-from thespsys.processes import processes_in_group, wait_for
 from thespsys.state_file import SystemRecord, read_record, remove_record
-from thespsys.thespian_adapter import port_accepts_connections
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def _ended(record: SystemRecord) -> bool:
 
 def _shut_down_actor_system(record: SystemRecord) -> None:
     """The owner is gone but the actors are not: shut them down by the port."""
-    from thespsys.thespian_adapter import ActorSystemHandle, listen_on
+    from thespsys.actors.thespian_adapter import ActorSystemHandle, listen_on
 
     listen_on()
     try:

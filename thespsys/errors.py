@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from thespsys.progress import Lag
+    from thespsys.engine.lags import Lag
+    from thespsys.engine.status import ApplicationStatus
     from thespsys.state_file import SystemRecord
-    from thespsys.status import ApplicationStatus
 
 
 class ThespsysError(Exception):

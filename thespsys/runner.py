@@ -20,22 +20,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import PersistenceError
 from eventsourcing.system import EventProcessingError, Follower, Leader, Runner, System
 
-from thespsys.actors.system import GLOBAL_NAME, SystemActor
-from thespsys.capabilities import (
-    DeadLetterStore,
-    PartitioningStore,
-    require_dead_letters,
-)
-from thespsys.dead_letter_queue import DeadLetterQueue
-from thespsys.errors import (
-    ActorSystemError,
-    ApplicationFailedError,
-    ConfigurationError,
-    RunnerNotStartedError,
-    RunnerStartError,
-    ThespsysError,
-)
-from thespsys.messages import (
+from thespsys.actors.messages import (
     StartSystemFailure,
     StartSystemRequest,
     StartSystemResponse,
@@ -44,19 +29,35 @@ from thespsys.messages import (
     StopRequest,
     StopResponse,
 )
-from thespsys.partitions import Partition, parse_tracking_name
-from thespsys.processes import end_process_group
-from thespsys.progress import Lag, measure_lags, wait_until_caught_up
-from thespsys.prompting import PromptForwarder
-from thespsys.rescaling import Partitioning, prepare_partitionings
-from thespsys.settings import RunnerSettings
-from thespsys.status import ApplicationStatus, combine
-from thespsys.supervision import ErrorHandling, ErrorPolicy
-from thespsys.system_spec import Pipe, SystemSpec, as_system, system_topic_check
-from thespsys.thespian_adapter import (
+from thespsys.actors.prompts import PromptForwarder
+from thespsys.actors.system import GLOBAL_NAME, SystemActor
+from thespsys.actors.thespian_adapter import (
     ActorSystemHandle,
     listen_on,
     port_accepts_connections,
+)
+from thespsys.core.capabilities import (
+    DeadLetterStore,
+    PartitioningStore,
+    require_dead_letters,
+)
+from thespsys.core.partitionings import Partitioning
+from thespsys.core.partitions import Partition, parse_tracking_name
+from thespsys.core.processes import end_process_group
+from thespsys.core.settings import RunnerSettings
+from thespsys.core.supervision import ErrorHandling, ErrorPolicy
+from thespsys.core.system_spec import Pipe, SystemSpec, as_system, system_topic_check
+from thespsys.engine.dead_letter_queue import DeadLetterQueue
+from thespsys.engine.lags import Lag, measure_lags, wait_until_caught_up
+from thespsys.engine.rescaling import prepare_partitionings
+from thespsys.engine.status import ApplicationStatus, combine
+from thespsys.errors import (
+    ActorSystemError,
+    ApplicationFailedError,
+    ConfigurationError,
+    RunnerNotStartedError,
+    RunnerStartError,
+    ThespsysError,
 )
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ class ThespianRunner(Runner[Any]):
 
     def _prepare_partitionings(self) -> None:
         """Record the pipeline count in force; a change is recorded so that
-        it is exact (``thespsys.rescaling``), or refused."""
+        it is exact (``thespsys.engine.rescaling``), or refused."""
         changes = prepare_partitionings(
             {name: self.apps[name].recorder for name in self.system.followers},
             self.system.follows,

@@ -5,7 +5,7 @@ a thread of its own, calls ``runner.status()`` every ``status_interval`` seconds
 from another (timing each call), as a dashboard would, and every ``interval``
 seconds takes a ``Sample``: memory (PSS) and file descriptors of every actor
 process by kind, database connections, lag, and the messages the actors
-received, as counted by ``thespsys.message_counts`` (which must be switched on
+received, as counted by ``thespsys.actors.message_counts`` (which must be switched on
 before the runner starts). ``SoakReport`` judges the samples: memory growth
 per process after a warm-up, status() latency.
 
@@ -29,8 +29,8 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy.engine import make_url
 
-from thespsys.message_counts import read_counts
-from thespsys.processes import KINDS, actor_processes, memory_kib, open_fds
+from thespsys.actors.message_counts import read_counts
+from thespsys.core.processes import KINDS, actor_processes, memory_kib, open_fds
 from thespsys.runner import ThespianRunner
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from thespsys.core.processes import process_alive
 from thespsys.errors import ConfigurationError
-from thespsys.processes import process_alive
 
 FILE_NAME = "thespsys.json"
 

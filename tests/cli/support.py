@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.actors import assert_actor_system_gone
-from thespsys.processes import processes_in_group, wait_for
+from thespsys.core.processes import processes_in_group, wait_for
 from thespsys.state_file import SystemRecord, read_record
 
 ROOT = Path(__file__).parents[2]

@@ -22,9 +22,9 @@ from tests.cli.support import (
     one_error_line,
 )
 from tests.support.actors import listening_addresses
+from thespsys.actors.thespian_adapter import free_port
 from thespsys.cli.exit_codes import ExitCode
-from thespsys.processes import wait_for
-from thespsys.thespian_adapter import free_port
+from thespsys.core.processes import wait_for
 
 pytestmark = [pytest.mark.actors, pytest.mark.slow]
 

@@ -6,14 +6,10 @@ from __future__ import annotations
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from thespsys.capabilities import PartitioningStore
+from thespsys.core.capabilities import PartitioningStore
+from thespsys.core.partitionings import Partitioning, PartitioningChange, Watermarks
+from thespsys.engine.rescaling import plan_partitioning
 from thespsys.persistence import SQLFactory, SQLProcessRecorder
-from thespsys.rescaling import (
-    Partitioning,
-    PartitioningChange,
-    Watermarks,
-    plan_partitioning,
-)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy
 from eventsourcing.persistence import StoredEvent
 
-from thespsys.partitions import SLICE_COUNT, Partition, slice_of
+from thespsys.core.partitions import SLICE_COUNT, Partition, slice_of
 from thespsys.persistence import Datastore, SQLApplicationRecorder
 
 TABLE = "parts_events"

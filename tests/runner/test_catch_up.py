@@ -13,7 +13,7 @@ import pytest
 
 from examples.world_counters import Counters, WorldsApplication, system
 from tests.support.actors import running
-from thespsys.settings import RunnerSettings
+from thespsys.core.settings import RunnerSettings
 
 pytestmark = pytest.mark.actors
 

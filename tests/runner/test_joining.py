@@ -8,9 +8,9 @@ from eventsourcing.system import System
 from examples.world_counters import Counters, WorldsApplication, system
 from tests.runner.apps import Notes, Tallies
 from tests.support.actors import running
+from thespsys.core.settings import RunnerSettings
 from thespsys.errors import RunnerStartError
 from thespsys.runner import ThespianRunner
-from thespsys.settings import RunnerSettings
 
 pytestmark = pytest.mark.actors
 

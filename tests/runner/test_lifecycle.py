@@ -13,7 +13,7 @@ import pytest
 from examples.world_counters import system
 from tests.support.actors import assert_actor_system_gone, running
 from thespsys import ConfigurationError, ThespianRunner
-from thespsys.processes import KINDS, actor_processes, processes_in_group, wait_for
+from thespsys.core.processes import KINDS, actor_processes, processes_in_group, wait_for
 
 pytestmark = pytest.mark.actors
 

@@ -12,14 +12,14 @@ import pytest
 
 from examples.orders import Orders, system
 from tests.support.actors import running, status_of, wait_for_status
-from thespsys.message_counts import (
+from thespsys.actors.message_counts import (
     ActorCounts,
     count_messages,
     read_counts,
     stop_counting,
 )
-from thespsys.processes import wait_for
-from thespsys.settings import RunnerSettings
+from thespsys.core.processes import wait_for
+from thespsys.core.settings import RunnerSettings
 
 pytestmark = pytest.mark.actors
 

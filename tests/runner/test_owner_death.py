@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.actors import assert_actor_system_gone
-from thespsys.processes import processes_in_group, wait_for
+from thespsys.core.processes import processes_in_group, wait_for
 
 pytestmark = pytest.mark.actors
 

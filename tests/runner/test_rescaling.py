@@ -11,11 +11,11 @@ from tests.runner.apps import Notes, Tallies
 from tests.supervision.apps import Faulty
 from tests.support.actors import running, wait_for_status
 from tests.support.counting import topic_counts
+from thespsys.core.partitions import Partition, slice_of
+from thespsys.core.processes import wait_for
+from thespsys.core.settings import RunnerSettings
 from thespsys.errors import RescaleRefusedError
-from thespsys.partitions import Partition, slice_of
-from thespsys.processes import wait_for
 from thespsys.runner import ThespianRunner
-from thespsys.settings import RunnerSettings
 
 pytestmark = pytest.mark.actors
 

@@ -24,10 +24,10 @@ from tests.runner import ledger
 from tests.support.actors import running
 from tests.support.counting import events_by_application
 from tests.support.killing import Killer
-from thespsys.processes import wait_for
+from thespsys.core.processes import wait_for
+from thespsys.core.settings import RunnerSettings
+from thespsys.core.supervision import Backoff, RestartPolicy
 from thespsys.runner import ThespianRunner
-from thespsys.settings import RunnerSettings
-from thespsys.supervision import Backoff, RestartPolicy
 
 pytestmark = [pytest.mark.actors, pytest.mark.slow]
 

@@ -23,7 +23,7 @@ import thespian.system.utilis
 
 from examples.orders import Orders, new_customer, system
 from tests.support.actors import running
-from thespsys.message_counts import count_messages, stop_counting
+from thespsys.actors.message_counts import count_messages, stop_counting
 from thespsys.soak import (
     TABLE_HEADER,
     Soak,

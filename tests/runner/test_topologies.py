@@ -9,11 +9,11 @@ from examples.orders import Orders, Payments, Reservations
 from examples.orders import system as orders_system
 from tests.runner.apps import AmendmentTallies, Notes, OtherNotes, Tallies
 from tests.support.actors import assert_actor_system_gone, listening_addresses, running
+from thespsys.core.partitions import Partition, parse_tracking_name, tracking_name
+from thespsys.core.settings import RunnerSettings
+from thespsys.core.system_spec import SystemSpec, as_system, pipe
 from thespsys.errors import ConfigurationError, RunnerNotStartedError
-from thespsys.partitions import Partition, parse_tracking_name, tracking_name
 from thespsys.runner import ThespianRunner
-from thespsys.settings import RunnerSettings
-from thespsys.system_spec import SystemSpec, as_system, pipe
 
 pytestmark = pytest.mark.actors
 

@@ -10,8 +10,8 @@ from examples import orders
 from tests.support.actors import running, wait_for_status
 from tests.support.counting import counts_by_application
 from tests.support.databases import postgres_admin_url
-from thespsys.processes import wait_for
-from thespsys.settings import RunnerSettings
+from thespsys.core.processes import wait_for
+from thespsys.core.settings import RunnerSettings
 
 pytestmark = pytest.mark.actors
 

@@ -15,8 +15,8 @@ from examples import orders
 from tests.support.actors import running
 from tests.support.counting import counts_by_application
 from tests.support.killing import Killer
-from thespsys.settings import RunnerSettings
-from thespsys.supervision import Backoff, RestartPolicy
+from thespsys.core.settings import RunnerSettings
+from thespsys.core.supervision import Backoff, RestartPolicy
 
 pytestmark = [pytest.mark.actors, pytest.mark.slow]
 

@@ -16,9 +16,9 @@ from tests.support.actors import (
     running_until_failure,
     wait_for_status,
 )
+from thespsys.core.settings import RunnerSettings
+from thespsys.core.supervision import Backoff, RestartPolicy
 from thespsys.errors import ApplicationFailedError
-from thespsys.settings import RunnerSettings
-from thespsys.supervision import Backoff, RestartPolicy
 
 pytestmark = pytest.mark.actors
 

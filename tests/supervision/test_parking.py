@@ -10,9 +10,9 @@ from eventsourcing.system import System
 from tests.runner.apps import Notes
 from tests.supervision.apps import Faulty
 from tests.support.actors import running, status_of, wait_for_status
+from thespsys.core.settings import RunnerSettings
 from thespsys.errors import ConfigurationError
 from thespsys.runner import ThespianRunner
-from thespsys.settings import RunnerSettings
 
 pytestmark = pytest.mark.actors
 

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from thespsys.core.supervision import Backoff, ErrorHandling, ErrorPolicy, RestartPolicy
+from thespsys.engine.restarts import RestartTracker, SupervisedChildren
+from thespsys.engine.scheduling import RunScheduler
 from thespsys.errors import ConfigurationError
-from thespsys.scheduling import RunScheduler
-from thespsys.supervision import (
-    Backoff,
-    ErrorHandling,
-    ErrorPolicy,
-    RestartPolicy,
-    RestartTracker,
-    SupervisedChildren,
-)
 
 
 def test_backoff_doubles_and_is_capped() -> None:

@@ -12,9 +12,9 @@ from typing import Any
 
 from eventsourcing.system import EventProcessingError
 
-from thespsys.processes import processes_in_group, wait_for
+from thespsys.actors.thespian_adapter import port_accepts_connections
+from thespsys.core.processes import processes_in_group, wait_for
 from thespsys.runner import ThespianRunner
-from thespsys.thespian_adapter import port_accepts_connections
 
 
 def assert_actor_system_gone(pgid: int | None, port: int | None) -> None:

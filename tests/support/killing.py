@@ -8,8 +8,8 @@ import signal
 import threading
 from types import TracebackType
 
+from thespsys.core.processes import wait_for
 from thespsys.errors import ActorTimeoutError
-from thespsys.processes import wait_for
 from thespsys.runner import ThespianRunner
 
 

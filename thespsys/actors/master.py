@@ -1,7 +1,7 @@
 """ProcessMaster: stays responsive, coalesces prompts, polls, supervises its slave.
 
-Decisions live in plain objects (``RunScheduler``, ``RestartTracker``,
-``ErrorHandling``, ``PromptRoutes``); this actor applies them, prompts the
+Decisions live in plain objects (``RunScheduler``, ``SupervisedChildren``,
+``FailureDecider``, ``PromptRoutes``); this actor applies them, prompts the
 downstream masters itself after a run that recorded events, and reports its
 state to the SystemActor whenever it changes.
 """
@@ -16,16 +16,10 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from thespian.actors import ActorTypeDispatcher, ChildActorExited, WakeupMessage
+from thespian.actors import ActorTypeDispatcher
 
-from thespsys.actors.slave import ProcessSlave
-from thespsys.actors.stopping import StoppingMixin
-from thespsys.messages import (
+from thespsys.actors.messages import (
     Directory,
-    FailureKind,
-    ParkOrder,
-    ProcessState,
-    ProcessStatus,
     Prompt,
     RunFailure,
     RunRequest,
@@ -33,25 +27,30 @@ from thespsys.messages import (
     SlaveStarted,
     StartProcessRequest,
 )
-from thespsys.processes import die_with_parent
-from thespsys.prompting import PromptRoutes
-from thespsys.scheduling import RunScheduler
-from thespsys.supervision import ErrorHandling, ErrorPolicy, RestartTracker
+from thespsys.actors.prompts import PromptRoutes
+from thespsys.actors.slave import ProcessSlave
+from thespsys.actors.supervisor import Supervisor
+from thespsys.core.processes import die_with_parent
+from thespsys.core.states import ProcessState
+from thespsys.core.supervision import ErrorHandling
+from thespsys.engine.failures import Action, FailureDecider
+from thespsys.engine.restarts import SupervisedChildren
+from thespsys.engine.scheduling import RunScheduler
+from thespsys.engine.status import ProcessStatus
 
 log = logging.getLogger(__name__)
 
 POLL = "poll"
 RETRY = "retry"
-RESTART = "restart"
+SLAVE = "slave"
 
 
-class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
+class ProcessMaster(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         die_with_parent()
         self.request: StartProcessRequest | None = None
-        self.errors = ErrorHandling()
-        self.restarts: RestartTracker | None = None
+        self.failures = FailureDecider()
         self.scheduler = RunScheduler()
         self.slave: Any = None
         self.slave_pid: int | None = None
@@ -59,9 +58,6 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.state = ProcessState.STARTING
         self.last_error: str | None = None
         self.last_traceback: str | None = None
-        self.attempts: dict[tuple[str, int], int] = {}
-        self.database_failures = 0
-        self.park: ParkOrder | None = None
         self.routes: PromptRoutes | None = None
         self.unrouted: set[int] = set()  # recorded before the routes came
 
@@ -71,17 +67,20 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self, request: StartProcessRequest, sender: Any
     ) -> None:
         self.request = request
-        self.errors = ErrorHandling.from_env(
-            request.application_name, {**os.environ, **dict(request.config.env)}
+        self.failures = FailureDecider(
+            ErrorHandling.from_env(
+                request.application_name, {**os.environ, **dict(request.config.env)}
+            )
         )
-        self.restarts = RestartTracker(request.config.settings.restarts)
+        self.children = SupervisedChildren(request.config.settings.restarts)
         self._start_slave()
         self._run_if_due()  # catch up on what was recorded before start
         self._wake(request.config.settings.poll_interval, POLL)
 
     def _start_slave(self) -> None:
-        assert self.request is not None
+        assert self.request is not None and self.children is not None
         self.slave = self.createActor(ProcessSlave)
+        self.children.started(SLAVE, self.slave)
         self.send(self.slave, self.request)
 
     def receiveMsg_SlaveStarted(self, message: SlaveStarted, sender: Any) -> None:
@@ -91,27 +90,27 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         else:
             self._publish()
 
-    def receiveMsg_ChildActorExited(
-        self, message: ChildActorExited, sender: Any
-    ) -> None:
-        if self.stopping or message.childAddress != self.slave:
-            return
-        assert self.restarts is not None
+    def child_exited(self, key: Any, delay: float | None) -> None:
+        assert self.children is not None
         self.slave = self.slave_pid = self.run_started = None
         self.scheduler.interrupted()
-        delay = self.restarts.next_delay(time.monotonic())
         if delay is None:
-            policy = self.restarts.policy
+            policy = self.children.policy
             self._set_state(
                 ProcessState.FAILED,
                 f"slave exited {policy.max_restarts} times within "
                 f"{policy.within_seconds:g} s; not restarting it again"
                 + (f" (last error: {self.last_error})" if self.last_error else ""),
             )
-            return
-        log.warning("slave of %s exited; restarting it in %.2f s", self._name, delay)
-        self._set_state(ProcessState.RESTARTING)
-        self._wake(delay, RESTART)
+        else:
+            self._set_state(ProcessState.RESTARTING)
+
+    def restart_child(self, key: Any) -> None:
+        self._start_slave()
+        self._run_if_due()
+
+    def supervised_children(self) -> list[Any]:
+        return []  # a slave is stopped with its actor system; it has no children
 
     # Runs
 
@@ -129,7 +128,7 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def _send_run(self) -> None:
         assert self.request is not None
         self.run_started = time.monotonic()
-        self.send(self.slave, RunRequest(park=self.park))
+        self.send(self.slave, RunRequest(park=self.failures.park))
 
     def receiveMsg_Prompt(self, _: Prompt, sender: Any) -> None:
         self._run_if_due()
@@ -137,9 +136,7 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def receiveMsg_RunResponse(self, response: RunResponse, sender: Any) -> None:
         assert self.request is not None
         self.run_started = None
-        self.attempts.clear()
-        self.park = None
-        self.database_failures = 0
+        self.failures.succeeded()
         if self.state == ProcessState.RETRYING:
             self._set_state(ProcessState.RUNNING)
         if response.recorded_slices:
@@ -168,28 +165,22 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         log.error("%s failed: %s\n%s", self._name, failure.error, failure.traceback)
         self.run_started = None
         self.last_error, self.last_traceback = failure.error, failure.traceback
-        if failure.kind == FailureKind.START:
+        decision = self.failures.decide(
+            failure.kind,
+            failure.error,
+            failure.traceback,
+            failure.tracking_name,
+            failure.notification_id,
+        )
+        if decision.action is Action.RESTART:
             self.scheduler.interrupted()
             self._publish()  # the slave exits; ChildActorExited restarts it
             return
         self.scheduler.failed()
-        if failure.kind == FailureKind.DATABASE:
-            self.database_failures += 1
-            self._retry_after(self.errors.backoff.delay(self.database_failures))
-            return
-        assert failure.tracking_name is not None and failure.notification_id is not None
-        key = (failure.tracking_name, failure.notification_id)
-        attempts = self.attempts[key] = self.attempts.get(key, 0) + 1
-        if self.errors.policy is ErrorPolicy.STOP:
+        if decision.action is Action.STOP:
             self._set_state(ProcessState.FAILED, failure.error, failure.traceback)
-        elif (
-            self.errors.policy is ErrorPolicy.PARK
-            and attempts >= self.errors.park_after
-        ):
-            self.park = ParkOrder(*key, attempts, failure.error, failure.traceback)
-            self._retry_after(0.0)
         else:
-            self._retry_after(self.errors.backoff.delay(attempts))
+            self._retry_after(decision.delay)
 
     def _retry_after(self, delay: float) -> None:
         self._set_state(ProcessState.RETRYING)
@@ -197,11 +188,10 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
 
     # Timers
 
-    def receiveMsg_WakeupMessage(self, message: WakeupMessage, sender: Any) -> None:
+    def woken(self, payload: Any) -> None:
         assert self.request is not None
         if self.stopping:
             return
-        payload = message.payload
         if payload == POLL:
             self._end_stuck_slave()
             self._run_if_due()
@@ -211,9 +201,6 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
                 self.scheduler.release()
             elif self.scheduler.retry():
                 self._send_run()
-        elif payload == RESTART:
-            self._start_slave()
-            self._run_if_due()
 
     def _end_stuck_slave(self) -> None:
         """Checked on every poll tick, so the deadline holds to a poll interval."""
@@ -242,7 +229,10 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         return f"{request.application_name} (pipeline {request.config.pipeline_id})"
 
     def _set_state(
-        self, state: str, error: str | None = None, traceback: str | None = None
+        self,
+        state: ProcessState,
+        error: str | None = None,
+        traceback: str | None = None,
     ) -> None:
         self.state = state
         if error is not None:
@@ -257,7 +247,7 @@ class ProcessMaster(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
                 application_name=self.request.application_name,
                 pipeline_id=self.request.config.pipeline_id,
                 state=self.state,
-                restarts=self.restarts.restarts if self.restarts else 0,
+                restarts=self.children.restarts(SLAVE) if self.children else 0,
                 last_error=self.last_error,
                 last_traceback=self.last_traceback,
                 master_pid=os.getpid(),

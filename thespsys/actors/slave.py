@@ -9,22 +9,23 @@ from typing import Any
 
 from thespian.actors import ActorExitRequest, ActorTypeDispatcher
 
-from thespsys.errors import NotificationError
-from thespsys.messages import (
-    FailureKind,
+from thespsys.actors.messages import (
     RunFailure,
     RunRequest,
     RunResponse,
     SlaveStarted,
     StartProcessRequest,
 )
-from thespsys.processes import die_with_parent
-from thespsys.processing import PartitionProcessor, is_database_error
+from thespsys.actors.stopping import DropsUnknownMessages
+from thespsys.core.processes import die_with_parent
+from thespsys.core.states import FailureKind
+from thespsys.engine.processor import PartitionProcessor, is_database_error
+from thespsys.errors import NotificationError
 
 log = logging.getLogger(__name__)
 
 
-class ProcessSlave(ActorTypeDispatcher):  # type: ignore[misc]
+class ProcessSlave(DropsUnknownMessages, ActorTypeDispatcher):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         die_with_parent()
@@ -93,9 +94,6 @@ class ProcessSlave(ActorTypeDispatcher):  # type: ignore[misc]
     def receiveMsg_ActorExitRequest(self, message: Any, sender: Any) -> None:
         if self.processor is not None:
             self.processor.close()
-
-    def receiveUnrecognizedMessage(self, message: Any, sender: Any) -> None:
-        log.warning("ProcessSlave dropped unexpected %r from %s", message, sender)
 
 
 def _describe(error: BaseException) -> str:

@@ -10,12 +10,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from thespsys.messages import StopRequest, StopResponse
+from thespsys.actors.messages import StopRequest, StopResponse
 
 log = logging.getLogger(__name__)
 
 
-class StoppingMixin:
+class DropsUnknownMessages:
+    """Every actor: a message nobody handles is logged and dropped."""
+
+    def receiveUnrecognizedMessage(self, message: Any, sender: Any) -> None:
+        log.warning(
+            "%s dropped unexpected %r from %s", type(self).__name__, message, sender
+        )
+
+
+class StoppingMixin(DropsUnknownMessages):
     """For supervising actors: pass a StopRequest through the children and
     answer once they have; drop (and log) messages nobody handles."""
 
@@ -47,8 +56,3 @@ class StoppingMixin:
 
     def receiveMsg_ActorExitRequest(self, message: Any, sender: Any) -> None:
         """Thespian's own exit: nothing to clean up here."""
-
-    def receiveUnrecognizedMessage(self, message: Any, sender: Any) -> None:
-        log.warning(
-            "%s dropped unexpected %r from %s", type(self).__name__, message, sender
-        )

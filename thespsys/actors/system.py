@@ -12,21 +12,16 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import time
 from datetime import timedelta
 from typing import Any
 
-from thespian.actors import ActorTypeDispatcher, ChildActorExited, WakeupMessage
+from thespian.actors import ActorTypeDispatcher
 
-from thespsys.actors.pipeline import PipelineActor
-from thespsys.actors.stopping import StoppingMixin
-from thespsys.messages import (
+from thespsys.actors.messages import (
     Directory,
     DirectoryRequest,
     MasterStarted,
     PipelineConfig,
-    ProcessState,
-    ProcessStatus,
     StartPipelineRequest,
     StartPipelineResponse,
     StartSystemFailure,
@@ -35,9 +30,13 @@ from thespsys.messages import (
     StatusRequest,
     StatusResponse,
 )
-from thespsys.partitions import Partition
-from thespsys.processes import die_with_parent, process_alive
-from thespsys.supervision import SupervisedChildren
+from thespsys.actors.pipeline import PipelineActor
+from thespsys.actors.supervisor import Supervisor
+from thespsys.core.partitions import Partition
+from thespsys.core.processes import die_with_parent, process_alive
+from thespsys.core.states import ProcessState
+from thespsys.engine.restarts import SupervisedChildren
+from thespsys.engine.status import ProcessStatus
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +45,13 @@ OWNER_CHECK = "owner"
 OWNER_CHECK_INTERVAL = timedelta(seconds=0.5)
 
 
-class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
+class SystemActor(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         die_with_parent()
         self.request: StartSystemRequest | None = None
         self.statuses: dict[tuple[str, int], ProcessStatus] = {}
         self.requester: Any = None
-        self.pipelines: SupervisedChildren[int] | None = None
         self.starting: set[int] = set()
         self.followers_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
         self.masters: dict[tuple[str, int], Any] = {}
@@ -74,7 +72,7 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.followers_of = tuple(
             (name, tuple(names)) for name, names in sorted(system.leads.items())
         )
-        self.pipelines = SupervisedChildren(request.settings.restarts)
+        self.children = SupervisedChildren(request.settings.restarts)
         for pipeline_id in request.pipeline_ids:
             for name in followers:
                 self.statuses[name, pipeline_id] = ProcessStatus(
@@ -103,10 +101,10 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             self.send(sender, StartSystemResponse(pgid=os.getpgid(0)))
 
     def _start_pipeline(self, pipeline_id: int) -> None:
-        assert self.request is not None and self.pipelines is not None
+        assert self.request is not None and self.children is not None
         request = self.request
         pipeline = self.createActor(PipelineActor)
-        self.pipelines.started(pipeline_id, pipeline)
+        self.children.started(pipeline_id, pipeline)
         self.starting.add(pipeline_id)
         self.send(
             pipeline,
@@ -172,18 +170,11 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         for address in self.masters.values():
             self.send(address, directory)
 
-    def receiveMsg_ChildActorExited(
-        self, message: ChildActorExited, sender: Any
-    ) -> None:
-        if self.stopping or self.pipelines is None:
-            return
-        exited = self.pipelines.exited(message.childAddress, time.monotonic())
-        if exited is None:
-            return
-        pipeline_id, delay = exited
+    def child_exited(self, key: Any, delay: float | None) -> None:
+        pipeline_id = key
         # Its masters die with it: no prompts to them until it is back.
-        for key in [key for key in self.masters if key[1] == pipeline_id]:
-            del self.masters[key]
+        for each in [each for each in self.masters if each[1] == pipeline_id]:
+            del self.masters[each]
         self.directory_version += 1
         self._publish_directory()
         state = ProcessState.FAILED if delay is None else ProcessState.RESTARTING
@@ -192,19 +183,13 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
                 self.statuses[name, each_id] = ProcessStatus(
                     name, pipeline_id, state, status.restarts, "pipeline actor exited"
                 )
-        if delay is not None:
-            log.warning(
-                "pipeline %d exited; restarting it in %.2f s", pipeline_id, delay
-            )
-            self.wakeupAfter(timedelta(seconds=delay), payload=pipeline_id)
 
-    def receiveMsg_WakeupMessage(self, message: WakeupMessage, sender: Any) -> None:
-        if message.payload == OWNER_CHECK:
+    def restart_child(self, key: Any) -> None:
+        self._start_pipeline(key)
+
+    def woken(self, payload: Any) -> None:
+        if payload == OWNER_CHECK:
             self._check_owner()
-            return
-        pipelines = self.pipelines
-        if not self.stopping and pipelines is not None and message.payload in pipelines:
-            self._start_pipeline(message.payload)
 
     def _check_owner(self) -> None:
         """The actor system ends with the process that owns it, however that
@@ -226,6 +211,3 @@ class SystemActor(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
 
     def receiveMsg_StatusRequest(self, _: StatusRequest, sender: Any) -> None:
         self.send(sender, StatusResponse(tuple(self.statuses.values())))
-
-    def supervised_children(self) -> list[Any]:
-        return self.pipelines.addresses() if self.pipelines else []

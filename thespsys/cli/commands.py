@@ -21,11 +21,11 @@ from thespsys.cli.options import resolve_config
 from thespsys.cli.render import render_letters, render_status, status_rows
 from thespsys.config import Config
 from thespsys.control import claim_data_dir, close_system, find_system, start_detached
-from thespsys.dead_letter_queue import DeadLetterQueue
+from thespsys.core.system_spec import load_system
+from thespsys.engine.dead_letter_queue import DeadLetterQueue
 from thespsys.errors import ConfigurationError, RunnerStartError
 from thespsys.runner import ThespianRunner
 from thespsys.state_file import SystemRecord, remove_record, write_record
-from thespsys.system_spec import load_system
 
 log = logging.getLogger("thespsys")
 

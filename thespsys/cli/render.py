@@ -11,9 +11,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from thespsys.engine.status import ApplicationStatus
 from thespsys.persistence.dead_letters import DeadLetter
 from thespsys.state_file import SystemRecord
-from thespsys.status import ApplicationStatus
 
 STATE_STYLES = {
     "running": "green",

@@ -31,7 +31,7 @@ Guarantees, and what they cost:
 * **Only eventsourcing errors.** Every database error reaches the caller as the
   matching ``eventsourcing.persistence`` exception (``OperationalError`` for
   an unreachable server), chained to its cause.
-* **Partitions.** Events carry ``slice = thespsys.partitions.slice_of(
+* **Partitions.** Events carry ``slice = thespsys.core.partitions.slice_of(
   originator_id)``; ``select_notifications(..., slices=range)`` and
   ``max_notification_id(slices=range)`` filter on it in the database, using
   the (slice, id) index.

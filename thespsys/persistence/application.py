@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
 )
 
-from thespsys.partitions import SLICE_COUNT, slice_of
+from thespsys.core.partitions import SLICE_COUNT, slice_of
 from thespsys.persistence.aggregate import EVENT_COLUMNS, SQLAggregateRecorder
 from thespsys.persistence.datastore import Datastore, with_limit
 from thespsys.persistence.inserts import RowInserter
@@ -49,7 +49,7 @@ class SQLApplicationRecorder(SQLAggregateRecorder, ApplicationRecorder):
     """An application's events, in one sequence of notification ids."""
 
     make_table = staticmethod(events_table)
-    slice_count = SLICE_COUNT  # events carry thespsys.partitions.slice_of()
+    slice_count = SLICE_COUNT  # events carry thespsys.core.partitions.slice_of()
 
     def __init__(self, datastore: Datastore, *, events_table_name: str) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
@@ -127,7 +127,7 @@ class SQLApplicationRecorder(SQLAggregateRecorder, ApplicationRecorder):
         """Notifications from ``start`` (up to ``stop``), at most ``limit``.
 
         ``slices`` keeps only events whose slice is in that range (see
-        ``thespsys.partitions.Partition.slices``), filtered in the database.
+        ``thespsys.core.partitions.Partition.slices``), filtered in the database.
         """
         start_kind = None if start is None else ("ge" if inclusive_of_start else "gt")
         key = (start_kind, stop is not None, bool(topics), slices is not None)

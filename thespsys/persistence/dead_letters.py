@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement
 
-from thespsys.partitions import parse_tracking_name
+from thespsys.core.partitions import parse_tracking_name
 from thespsys.persistence.datastore import Datastore
 from thespsys.persistence.schema import dead_letters_table
 

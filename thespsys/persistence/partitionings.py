@@ -1,7 +1,7 @@
 """The partitioning a process application reads each leader in, kept durably.
 
 One row per leader: the pipeline count in force and the per-slice watermarks
-of earlier partitionings (see ``thespsys.rescaling``). A change is recorded
+of earlier partitionings (see ``thespsys.engine.rescaling``). A change is recorded
 with compare-and-set on the row it replaces, in the transaction that also
 moves the new partitions' tracking positions, so two starters racing with
 different counts cannot both win, and a crash leaves the old state whole.
@@ -19,9 +19,9 @@ from sqlalchemy import (
     update,
 )
 
+from thespsys.core.partitionings import Partitioning, PartitioningChange, Watermarks
 from thespsys.persistence.datastore import Datastore
 from thespsys.persistence.schema import partitionings_table
-from thespsys.rescaling import Partitioning, PartitioningChange, Watermarks
 
 
 class SQLPartitioningRecorder:

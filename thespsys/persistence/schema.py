@@ -4,7 +4,7 @@ Stored events: ``id`` (the notification id; an identity column on PostgreSQL,
 the rowid on SQLite: events are never deleted, so a committed id is never
 reused, and without ``AUTOINCREMENT`` a commit writes one page less),
 ``originator_id`` (text), ``originator_version``, ``topic``, ``state`` and
-``slice`` (see ``thespsys.partitions``), unique on (originator_id,
+``slice`` (see ``thespsys.core.partitions``), unique on (originator_id,
 originator_version), indexed on (slice, id) for partitioned readers.
 Snapshots and other aggregate-only tables have no id or slice. Tracking: one
 row per upstream application (per partition). A process application also has
@@ -134,7 +134,7 @@ def dead_letters_table(name: str) -> Table:
 
 def partitionings_table(name: str) -> Table:
     """The partition count in force per leader, and the watermarks of
-    earlier counts (see ``thespsys.rescaling``)."""
+    earlier counts (see ``thespsys.engine.rescaling``)."""
     return Table(
         name,
         MetaData(),

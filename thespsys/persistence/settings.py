@@ -14,9 +14,9 @@ import sqlalchemy.exc as sa_exc
 from eventsourcing.utils import Environment
 from sqlalchemy.engine import URL, make_url
 
-from thespsys.environment import lookup
+from thespsys.core.environment import lookup
+from thespsys.core.parsing import from_text
 from thespsys.errors import ConfigurationError
-from thespsys.parsing import from_text
 
 T = TypeVar("T", int, float)
 

@@ -31,6 +31,7 @@ from eventsourcing.persistence import (
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from thespsys.core.partitionings import Partitioning, PartitioningChange
 from thespsys.persistence.aggregate import SQLRecorder
 from thespsys.persistence.application import SQLApplicationRecorder
 from thespsys.persistence.datastore import Datastore
@@ -42,7 +43,6 @@ from thespsys.persistence.dead_letters import (
 from thespsys.persistence.naming import safe_identifier
 from thespsys.persistence.partitionings import SQLPartitioningRecorder
 from thespsys.persistence.schema import tracking_table
-from thespsys.rescaling import Partitioning, PartitioningChange
 
 
 class _Tracking:

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from eventsourcing.persistence import Notification, Tracking
 
+from thespsys.core.partitions import SLICE_COUNT
 from thespsys.errors import ConfigurationError
-from thespsys.partitions import SLICE_COUNT
 
 if TYPE_CHECKING:
+    from thespsys.core.partitionings import Partitioning, PartitioningChange
     from thespsys.persistence.dead_letters import DeadLetter
-    from thespsys.rescaling import Partitioning, PartitioningChange
 
 THESPSYS_STORE = "thespsys.persistence"
 
@@ -27,7 +27,7 @@ THESPSYS_STORE = "thespsys.persistence"
 @runtime_checkable
 class PartitionedNotificationLog(Protocol):
     """An application recorder whose events carry their slice
-    (``thespsys.partitions.slice_of``), so that a pipeline reads only its own
+    (``thespsys.core.partitions.slice_of``), so that a pipeline reads only its own
     partition. ``slice_count`` says the slicing is thespsys's."""
 
     slice_count: int
@@ -86,7 +86,7 @@ class DeadLetterStore(Protocol):
 @runtime_checkable
 class PartitioningStore(Protocol):
     """A process recorder that records the partitioning it reads each leader
-    in, so that the pipeline count can change (``thespsys.rescaling``)."""
+    in, so that the pipeline count can change (``thespsys.engine.rescaling``)."""
 
     def partitioning(self, leader_name: str) -> Partitioning | None: ...
 

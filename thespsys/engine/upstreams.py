@@ -10,8 +10,8 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from eventsourcing.system import Follower
 
-from thespsys.capabilities import require_partitioned
-from thespsys.partitions import Partition, tracking_name
+from thespsys.core.capabilities import require_partitioned
+from thespsys.core.partitions import Partition, tracking_name
 
 
 @dataclass(slots=True)

@@ -23,9 +23,9 @@ from typing import Any
 
 from eventsourcing.system import RecordingEvent, RecordingEventReceiver
 
-from thespsys.messages import Directory, DirectoryRequest, Prompt
-from thespsys.partitions import Partition, slices_of
-from thespsys.thespian_adapter import ActorSystemHandle
+from thespsys.actors.messages import Directory, DirectoryRequest, Prompt
+from thespsys.actors.thespian_adapter import ActorSystemHandle
+from thespsys.core.partitions import Partition, slices_of
 
 log = logging.getLogger(__name__)
 

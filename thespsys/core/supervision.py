@@ -7,16 +7,15 @@ or park) are unit-tested without any actor system.
 from __future__ import annotations
 
 import enum
-from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import TypeVar
 
 from eventsourcing.utils import Environment
 
-from thespsys.environment import lookup
+from thespsys.core.environment import lookup
+from thespsys.core.parsing import from_text
 from thespsys.errors import ConfigurationError
-from thespsys.parsing import from_text
 
 K = TypeVar("K")
 
@@ -41,58 +40,6 @@ class RestartPolicy:
     max_restarts: int = 10
     within_seconds: float = 60.0
     backoff: Backoff = Backoff(initial=0.05, maximum=5.0)
-
-
-@dataclass(slots=True)
-class RestartTracker:
-    """Counts restarts in a sliding window and says when to restart."""
-
-    policy: RestartPolicy
-    restarts: int = 0
-    _recent: deque[float] = field(default_factory=deque)
-
-    def next_delay(self, now: float) -> float | None:
-        """Seconds to wait before restarting, or None to give up."""
-        while self._recent and self._recent[0] <= now - self.policy.within_seconds:
-            self._recent.popleft()
-        if len(self._recent) >= self.policy.max_restarts:
-            return None
-        self._recent.append(now)
-        self.restarts += 1
-        return self.policy.backoff.delay(len(self._recent))
-
-
-class SupervisedChildren(Generic[K]):
-    """A supervisor's children by key, each with its own restart tracker."""
-
-    def __init__(self, policy: RestartPolicy) -> None:
-        self.policy = policy
-        self._addresses: dict[K, Any] = {}
-        self._trackers: dict[K, RestartTracker] = {}
-
-    def started(self, key: K, address: Any) -> None:
-        self._addresses[key] = address
-        self._trackers.setdefault(key, RestartTracker(self.policy))
-
-    def __getitem__(self, key: K) -> Any:
-        return self._addresses[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._addresses
-
-    def addresses(self) -> list[Any]:
-        return list(self._addresses.values())
-
-    def restarts(self, key: K) -> int:
-        return self._trackers[key].restarts
-
-    def exited(self, address: Any, now: float) -> tuple[K, float | None] | None:
-        """Which child exited, and the seconds to wait before restarting it
-        (None: give up); None if the address is not one of these children."""
-        for key, child in self._addresses.items():
-            if child == address:
-                return key, self._trackers[key].next_delay(now)
-        return None
 
 
 class ErrorPolicy(enum.Enum):

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from thespsys.partitions import Partition
-from thespsys.settings import RunnerSettings
-from thespsys.system_spec import SystemSpec
+from thespsys.core.partitions import Partition
+from thespsys.core.settings import RunnerSettings
+from thespsys.core.states import FailureKind
+from thespsys.core.system_spec import SystemSpec
+from thespsys.engine.failures import ParkOrder
+from thespsys.engine.status import ProcessStatus
 
 # Runner -> SystemActor
 
@@ -146,17 +149,6 @@ class SlaveStarted:
 
 
 @dataclass(frozen=True, slots=True)
-class ParkOrder:
-    """Move this notification to the dead letters before processing more."""
-
-    tracking_name: str
-    notification_id: int
-    attempts: int
-    error: str
-    traceback: str
-
-
-@dataclass(frozen=True, slots=True)
 class RunRequest:
     """Pull and process what is new, within the slave's time budget."""
 
@@ -173,17 +165,11 @@ class RunResponse:
     more: bool
 
 
-class FailureKind:
-    DATABASE = "database"  # the database could not be used: back off, retry
-    NOTIFICATION = "notification"  # processing one notification raised
-    START = "start"  # the application could not be constructed: restart
-
-
 @dataclass(frozen=True, slots=True)
 class RunFailure:
     """A run failed; nothing of the failed notification was recorded."""
 
-    kind: str
+    kind: FailureKind
     error: str
     traceback: str
     tracking_name: str | None = None
@@ -191,28 +177,6 @@ class RunFailure:
 
 
 # ProcessMaster / PipelineActor -> SystemActor; Runner <-> SystemActor
-
-
-class ProcessState:
-    STARTING = "starting"
-    RUNNING = "running"
-    RETRYING = "retrying"
-    RESTARTING = "restarting"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class ProcessStatus:
-    """What a master says of its application in its pipeline."""
-
-    application_name: str
-    pipeline_id: int
-    state: str
-    restarts: int = 0
-    last_error: str | None = None
-    last_traceback: str | None = None
-    master_pid: int | None = None
-    slave_pid: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

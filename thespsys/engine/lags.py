@@ -18,9 +18,9 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder, ProcessRecorder
 from eventsourcing.system import Follower, System
 
-from thespsys.capabilities import require_partitioned
+from thespsys.core.capabilities import require_partitioned
+from thespsys.core.partitions import Partition, tracking_name
 from thespsys.errors import CatchUpTimeoutError
-from thespsys.partitions import Partition, tracking_name
 
 
 @dataclass(frozen=True, slots=True)

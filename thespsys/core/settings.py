@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from thespsys.core.supervision import RestartPolicy
 from thespsys.errors import ConfigurationError
-from thespsys.supervision import RestartPolicy
 
 # simpleSystemBase runs actors only inside the caller's ask()/listen() calls,
 # so masters' timers and slaves' runs would not happen between commands.

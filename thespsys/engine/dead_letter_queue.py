@@ -18,15 +18,15 @@ from typing import Any
 
 from eventsourcing.system import Follower
 
-from thespsys.capabilities import require_dead_letters
-from thespsys.partitions import Partition
+from thespsys.core.capabilities import require_dead_letters
+from thespsys.core.partitions import Partition
+from thespsys.engine.processor import process_once
+from thespsys.engine.upstreams import Upstream, connect_upstream
 from thespsys.persistence.dead_letters import (
     PARKED,
     DeadLetter,
     DeadLetterTracking,
 )
-from thespsys.processing import process_once
-from thespsys.upstreams import Upstream, connect_upstream
 
 
 @dataclass(slots=True)

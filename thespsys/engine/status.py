@@ -10,16 +10,30 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from thespsys.messages import ProcessState, ProcessStatus
-from thespsys.partitions import Partition
-from thespsys.progress import Lag
+from thespsys.core.partitions import Partition
+from thespsys.core.states import ProcessState
+from thespsys.engine.lags import Lag
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessStatus:
+    """What a master says of its application in its pipeline."""
+
+    application_name: str
+    pipeline_id: int
+    state: ProcessState
+    restarts: int = 0
+    last_error: str | None = None
+    last_traceback: str | None = None
+    master_pid: int | None = None
+    slave_pid: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ApplicationStatus:
     application_name: str
     pipeline_id: int
-    state: str
+    state: ProcessState
     restarts: int
     last_error: str | None
     last_traceback: str | None
@@ -52,7 +66,7 @@ def combine(
         key = (process.application_name, process.pipeline_id)
         state = process.state
         if state == ProcessState.RUNNING and parked.get(key):
-            state = "parked"
+            state = ProcessState.PARKED
         rows.append(
             ApplicationStatus(
                 application_name=process.application_name,

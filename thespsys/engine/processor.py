@@ -35,20 +35,20 @@ from eventsourcing.system import (
     System,
 )
 
-from thespsys.capabilities import (
+from thespsys.core.capabilities import (
     DeadLetterStore,
     PartitioningStore,
     require_dead_letters,
 )
+from thespsys.core.partitionings import SkipRule
+from thespsys.core.partitions import Partition, slices_of
+from thespsys.engine.failures import ParkOrder
+from thespsys.engine.upstreams import Upstream, connect_upstream
 from thespsys.errors import (
     ConfigurationError,
     NotificationError,
     WriteConflictError,
 )
-from thespsys.messages import ParkOrder
-from thespsys.partitions import Partition, slices_of
-from thespsys.rescaling import SkipRule
-from thespsys.upstreams import Upstream, connect_upstream
 
 log = logging.getLogger(__name__)
 
