@@ -35,9 +35,10 @@ class SQLFactory(InfrastructureFactory[SQLTrackingRecorder]):
 
     Construction validates the settings (``ConfigurationError`` naming the
     offending key) and takes the process's shared engine for the URL; it does
-    not connect. Tables are ``<app>_events``, ``<app>_snapshots`` and
-    ``<app>_tracking`` (app = lower-cased application name), created by each
-    recorder unless ``CREATE_TABLE`` is false.
+    not connect. Tables are ``<app>_events``, ``<app>_snapshots`` and, for
+    process applications, ``<app>_tracking``, ``<app>_dead_letters`` and
+    ``<app>_partitionings`` (app = lower-cased application name), created by
+    each recorder unless ``CREATE_TABLE`` is false.
     """
 
     aggregate_recorder_class: type[SQLAggregateRecorder] = SQLAggregateRecorder
