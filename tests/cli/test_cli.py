@@ -249,3 +249,25 @@ def test_the_start_and_stop_scripts(cli: Cli) -> None:
                 started.append(record)
                 assert "running: process" in result.stdout
         assert cli.record() is None
+
+
+def test_changing_the_pipeline_count_between_starts(cli: Cli) -> None:
+    app = orders_app(cli)
+    order_ids: list[object] = []
+    with nothing_left_behind(cli) as started:
+        for pipelines in ("3", "1", "2"):
+            result = cli("start", "--system", ORDERS, "--pipelines", pipelines)
+            assert result.code == 0, result.stderr
+            record = cli.record()
+            assert record is not None
+            started.append(record)
+            order_ids += [app.create_order(f"c-{pipelines}-{i}") for i in range(5)]
+            assert all_paid(app, order_ids)
+            rows = json.loads(cli("status", "--json", "--interval", "0.1").stdout)
+            assert {row["partition"] for row in rows} == {
+                f"{index + 1}/{pipelines}" for index in range(int(pipelines))
+            }
+            assert cli("stop").code == 0
+    assert {app.get_order(i).version for i in order_ids} == {3}  # type: ignore[arg-type]
+    assert len(app.recorder.select_notifications(None, 1000)) == 3 * len(order_ids)
+    app.close()
