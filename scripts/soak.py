@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         f"stop(): {stop_seconds:.2f} s, killed {list(runner.killed_on_stop) or 'none'}"
     )
     growth = max(
-        (kib for _, kib in report.memory_growth_kib(WARM_UP).values()), default=0
+        (kib for _, kib in report.memory_growth_kib(WARM_UP, "rss").values()),
+        default=0,
     )
     ok = (
         growth < MAX_GROWTH_KIB

@@ -9,6 +9,7 @@ loopback by default. Thespian has no setting for this, hence the patch.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -104,6 +105,8 @@ def _detach_standard_streams() -> None:
     stdout instead of the starter's, so that a pipe (``python app.py | tail``)
     ends with the starter. Stderr, where actors log, stays."""
     if _forking_actor_system:
+        # What was inherited stays shared: the collector leaves it alone.
+        gc.freeze()
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1):
             os.dup2(null, fd)
