@@ -97,6 +97,7 @@ class ThespianRunner(Runner[Any]):
         if join and self.settings.admin_port is None:
             raise ConfigurationError("admin_port", "joining needs the admin port")
         self.apps: dict[str, Application[Any]] = {}
+        self._partitionings: dict[tuple[str, str], Partitioning | None] = {}
         self.pgid: int | None = None
         # The actor processes the last stop() had to kill: they outlived the
         # actor system's shutdown. Empty after a clean stop.
@@ -280,17 +281,18 @@ class ThespianRunner(Runner[Any]):
 
     def _rescaling(self, lags: Iterable[Lag]) -> set[tuple[str, int]]:
         """(follower, pipeline id) still passing what an earlier pipeline
-        count processed."""
-        partitionings: dict[tuple[str, str], Partitioning | None] = {}
+        count processed. Partitionings change only at start: read once."""
         rescaling = set()
         for lag in lags:
-            recorder = self.apps[lag.follower].recorder
-            if not isinstance(recorder, PartitioningStore):
-                continue
             key = (lag.follower, lag.leader)
-            if key not in partitionings:
-                partitionings[key] = recorder.partitioning(lag.leader)
-            partitioning = partitionings[key]
+            if key not in self._partitionings:
+                recorder = self.apps[lag.follower].recorder
+                self._partitionings[key] = (
+                    recorder.partitioning(lag.leader)
+                    if isinstance(recorder, PartitioningStore)
+                    else None
+                )
+            partitioning = self._partitionings[key]
             if partitioning and partitioning.is_catching_up(
                 lag.partition, lag.position
             ):
@@ -366,6 +368,7 @@ class ThespianRunner(Runner[Any]):
         for app in self.apps.values():
             app.close()
         self.apps.clear()
+        self._partitionings.clear()
         self.is_started = False
 
     close = stop

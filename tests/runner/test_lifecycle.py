@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import pytest
 
 from examples.world_counters import system
 from tests.support.actors import assert_actor_system_gone, running
-from thespsys import ConfigurationError, ThespianRunner
+from thespsys import ActorSystemError, ConfigurationError, ThespianRunner
+from thespsys.actors.thespian_adapter import ActorSystemHandle
 from thespsys.core.processes import KINDS, actor_processes, processes_in_group, wait_for
 
 pytestmark = pytest.mark.actors
@@ -97,3 +99,25 @@ def test_processes_are_told_apart_and_a_clean_stop_kills_none(sqlite_url: str) -
         assert list(kinds.values()).count("pipeline") == 2
         runner.stop()
         assert runner.killed_on_stop == ()
+
+
+def test_a_runner_notices_its_actor_system_gone(sqlite_url: str) -> None:
+    env = {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": sqlite_url}
+    runner = ThespianRunner(system, env=env)
+    runner.start()
+    pgid, port = runner.pgid, runner.admin_port
+    assert port is not None
+    try:
+        ActorSystemHandle.join("multiprocTCPBase", port).shutdown()  # from outside
+        assert wait_for(lambda: not runner.actor_system_alive(), 10)
+        began = time.monotonic()
+        with pytest.raises(ActorSystemError, match="is gone"):
+            runner.status()
+        with pytest.raises(ActorSystemError, match="is gone"):
+            runner.wait(timeout=10)
+        assert time.monotonic() - began < 2
+    finally:
+        began = time.monotonic()
+        runner.stop()
+        assert time.monotonic() - began < 5
+    assert_actor_system_gone(pgid, port)

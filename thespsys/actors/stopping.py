@@ -8,7 +8,8 @@ The supervising actors (system, pipeline, master) share these handlers.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from thespsys.actors.messages import StopRequest, StopResponse
 
@@ -17,6 +18,12 @@ log = logging.getLogger(__name__)
 
 class DropsUnknownMessages:
     """Every actor: a message nobody handles is logged and dropped."""
+
+    if TYPE_CHECKING:  # provided by Thespian's Actor, which these are mixed into
+
+        def send(self, target: Any, message: Any) -> None: ...
+
+        def wakeupAfter(self, timePeriod: timedelta, payload: Any = None) -> None: ...
 
     def receiveUnrecognizedMessage(self, message: Any, sender: Any) -> None:
         log.warning(
@@ -42,7 +49,7 @@ class StoppingMixin(DropsUnknownMessages):
         children = self.supervised_children()
         self._stop_waiting = len(children)
         for child in children:
-            self.send(child, StopRequest())  # type: ignore[attr-defined]
+            self.send(child, StopRequest())
         self._maybe_stopped()
 
     def receiveMsg_StopResponse(self, _: StopResponse, sender: Any) -> None:
@@ -51,7 +58,7 @@ class StoppingMixin(DropsUnknownMessages):
 
     def _maybe_stopped(self) -> None:
         if self._stop_waiting <= 0 and self._stop_requester is not None:
-            self.send(self._stop_requester, StopResponse())  # type: ignore[attr-defined]
+            self.send(self._stop_requester, StopResponse())
             self._stop_requester = None
 
     def receiveMsg_ActorExitRequest(self, message: Any, sender: Any) -> None:

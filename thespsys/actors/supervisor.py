@@ -59,9 +59,7 @@ class Supervisor(StoppingMixin):
                 key,
                 delay,
             )
-            self.wakeupAfter(  # type: ignore[attr-defined]
-                timedelta(seconds=delay), payload=RestartChild(key)
-            )
+            self.wakeupAfter(timedelta(seconds=delay), payload=RestartChild(key))
 
     def receiveMsg_WakeupMessage(self, message: WakeupMessage, sender: Any) -> None:
         payload = message.payload
