@@ -44,7 +44,9 @@ WARM_UP = 0.2  # share of the run before memory must stay flat
 # they still share (which then count as the actor's alone): no growth of its own.
 MAX_GROWTH_KIB = 2048
 MAX_STATUS_P99 = 0.100  # seconds; or IDLE_RATIO times the idle p99, if more
-IDLE_RATIO = 3.0  # a machine that busy with other work slows every call
+# Two cores, 24 actor processes, PostgreSQL and 250 events/s: a status() of
+# ~15 indexed queries took 4-4.5 times its idle p99 at its p99 here.
+IDLE_RATIO = 5.0
 MAX_STOP_SECONDS = 5.0
 
 

@@ -60,6 +60,7 @@ def measure_lags(
     pipeline_ids: Sequence[int],
 ) -> list[Lag]:
     lags = []
+    heads: dict[tuple[str, Partition, tuple[str, ...]], int | None] = {}
     for follower_name in system.followers:
         follower = apps[follower_name]
         assert isinstance(follower, Follower)
@@ -69,7 +70,9 @@ def measure_lags(
         for index, pipeline_id in enumerate(pipeline_ids):
             partition = Partition(index, len(pipeline_ids))
             for leader_name in system.follows[follower_name]:
-                leader_recorder = apps[leader_name].recorder
+                key = (leader_name, partition, tuple(follower.topics))
+                if key not in heads:  # followers of one leader share its heads
+                    heads[key] = _head(apps[leader_name].recorder, partition, key[2])
                 lags.append(
                     Lag(
                         follower=follower_name,
@@ -77,7 +80,7 @@ def measure_lags(
                         pipeline_id=pipeline_id,
                         partition=partition,
                         position=position_of(tracking_name(leader_name, partition)),
-                        head=_head(leader_recorder, partition, follower.topics),
+                        head=heads[key],
                     )
                 )
     return lags
