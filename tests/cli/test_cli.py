@@ -21,6 +21,7 @@ from tests.cli.support import (
     nothing_left_behind,
     one_error_line,
 )
+from tests.runner.apps import Notes
 from tests.support.actors import listening_addresses
 from thespsys.actors.thespian_adapter import free_port
 from thespsys.cli.exit_codes import ExitCode
@@ -271,3 +272,41 @@ def test_changing_the_pipeline_count_between_starts(cli: Cli) -> None:
     assert {app.get_order(i).version for i in order_ids} == {3}  # type: ignore[arg-type]
     assert len(app.recorder.select_notifications(None, 1000)) == 3 * len(order_ids)
     app.close()
+
+
+def test_dead_letters_listed_and_skipped(cli: Cli, tmp_path: Path) -> None:
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    cli.env.update(
+        {
+            "FAULTS_DIR": str(faults),
+            "FAULTY_ERROR_POLICY": "park",
+            "PARK_AFTER_ATTEMPTS": "1",
+        }
+    )
+    system = ("--system", "tests.supervision.apps:notes_to_faulty")
+    env = {"PERSISTENCE_MODULE": "thespsys.persistence"}
+    notes = Notes(env={**env, "DATABASE_URL": cli.database_url})
+    with nothing_left_behind(cli) as started:
+        assert cli("start", *system).code == 0
+        record = cli.record()
+        assert record is not None
+        started.append(record)
+        notes.write("fail-always")
+
+        def letters(*extra: str) -> list[dict[str, object]]:
+            result = cli("dead-letters", "Faulty", "list", "--json", *extra, *system)
+            assert result.code == 0, result.stderr
+            return list(json.loads(result.stdout))
+
+        assert wait_for(lambda: len(letters()) == 1, 30, interval=0.2)
+        letter_id = str(letters()[0]["id"])
+        skipped = cli("dead-letters", "Faulty", "skip", letter_id, *system)
+        assert skipped.code == 0, skipped.stderr
+        assert letters() == []
+        assert [letter["status"] for letter in letters("--all")] == ["skipped"]
+        bad = cli("dead-letters", "Nobody", "list", *system)
+        assert bad.code == ExitCode.CONFIGURATION
+        one_error_line(bad, "'Nobody' is not a follower")
+        assert cli("stop").code == 0
+    notes.close()

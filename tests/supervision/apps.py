@@ -14,8 +14,9 @@ from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.system import System
 
-from tests.runner.apps import Tallies
+from tests.runner.apps import Notes, Tallies
 
 
 class Faulty(Tallies):
@@ -76,3 +77,7 @@ class BrokenInActors(Tallies):
         if os.getpid() != int(self.env["TEST_PID"]):
             msg = "BrokenInActors cannot start here"
             raise RuntimeError(msg)
+
+
+# For the command line: --system tests.supervision.apps:notes_to_faulty
+notes_to_faulty = System(pipes=[[Notes, Faulty]])

@@ -10,7 +10,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,24 +183,21 @@ def _watch(runner: ThespianRunner, interval: float) -> int:
             before = statuses
 
 
-class _joined:
+@contextmanager
+def _joined(config: Config, record: SystemRecord) -> Iterator[ThespianRunner]:
     """A runner that joins the running system for a moment; leaves it running."""
-
-    def __init__(self, config: Config, record: SystemRecord) -> None:
-        self.runner = ThespianRunner(
-            load_system(record.system_topic),
-            env=config.env_dict,
-            pipeline_ids=record.pipeline_ids,
-            settings=dataclasses.replace(config.settings, admin_port=record.admin_port),
-            join=True,
-        )
-
-    def __enter__(self) -> ThespianRunner:
-        self.runner.start()
-        return self.runner
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.runner.stop()
+    runner = ThespianRunner(
+        load_system(record.system_topic),
+        env=config.env_dict,
+        pipeline_ids=record.pipeline_ids,
+        settings=dataclasses.replace(config.settings, admin_port=record.admin_port),
+        join=True,
+    )
+    runner.start()
+    try:
+        yield runner
+    finally:
+        runner.stop()
 
 
 def stop(arguments: argparse.Namespace) -> int:
