@@ -13,15 +13,14 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from eventsourcing.system import MultiThreadedRunner, Runner
 
 from examples.orders import Orders, Payments, system
-from tests.support.databases import temporary_postgres_database
+from tests.support.databases import fresh_database
 from thespsys.runner import ThespianRunner
 
 
@@ -34,15 +33,6 @@ def orders_per_second(runner: Runner[Any], count: int) -> float:
     while (payments.recorder.max_notification_id() or 0) < count:
         time.sleep(0.01)
     return count / (time.perf_counter() - started)
-
-
-@contextmanager
-def fresh_database(admin_url: str | None, sqlite_path: Path) -> Iterator[str]:
-    if admin_url is None:
-        yield f"sqlite:///{sqlite_path}"
-    else:
-        with temporary_postgres_database(admin_url) as url:
-            yield url
 
 
 def main() -> None:

@@ -23,12 +23,10 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from examples.orders import Orders, new_customer, system
-from tests.support.databases import temporary_postgres_database
+from tests.support.databases import fresh_database
 from thespsys.actors.message_counts import count_messages
 from thespsys.runner import ThespianRunner
 from thespsys.soak import TABLE_HEADER, Sample, Soak, percentile, thespian_log_count
@@ -37,15 +35,6 @@ WARM_UP = 0.2  # share of the run before memory must stay flat
 MAX_GROWTH_KIB = 2048
 MAX_STATUS_P99 = 0.1
 MAX_STOP_SECONDS = 5.0
-
-
-@contextmanager
-def fresh_database(admin_url: str | None, directory: Path) -> Iterator[str]:
-    if admin_url is None:
-        yield f"sqlite:///{directory / 'soak.db'}"
-    else:
-        with temporary_postgres_database(admin_url) as url:
-            yield url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         thespian_log = directory / "thespian.log"
         os.environ["THESPLOG_FILE"] = str(thespian_log)  # before any actor
         count_messages(directory / "counts")
-        with fresh_database(args.postgres, directory) as url:
+        with fresh_database(args.postgres, directory / "soak.db") as url:
             env = {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": url}
             runner = ThespianRunner(system, env=env, pipeline_ids=range(args.pipelines))
             runner.start()

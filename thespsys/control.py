@@ -20,7 +20,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from thespsys.actors.thespian_adapter import port_accepts_connections
+from thespsys.actors.thespian_adapter import (
+    ActorSystemHandle,
+    listen_on,
+    port_accepts_connections,
+)
 from thespsys.core.processes import processes_in_group, wait_for
 from thespsys.errors import (
     ActorSystemError,
@@ -32,6 +36,8 @@ from thespsys.errors import (
 from thespsys.state_file import SystemRecord, read_record, remove_record
 
 log = logging.getLogger(__name__)
+
+LOG_FILE_NAME = "thespsys.log"
 
 
 def is_running(record: SystemRecord) -> bool:
@@ -87,8 +93,6 @@ def _ended(record: SystemRecord) -> bool:
 
 def _shut_down_actor_system(record: SystemRecord) -> None:
     """The owner is gone but the actors are not: shut them down by the port."""
-    from thespsys.actors.thespian_adapter import ActorSystemHandle, listen_on
-
     listen_on()
     try:
         ActorSystemHandle.join("multiprocTCPBase", record.admin_port).shutdown()
@@ -189,21 +193,33 @@ def start_system(
     config: Path | str | None = None,
     pipelines: int | None = None,
     database_url: str | None = None,
+    admin_port: int | None = None,
+    log_file: Path | str | None = None,
+    log_level: str | None = None,
     timeout: float = 70.0,
 ) -> RunningSystem:
     """Start ``system`` (``package.module:attribute``) detached: it outlives
     the caller, until ``close()`` (from any process) or ``thespsys stop``.
-    Returns once every application runs; raises ``AlreadyRunningError`` or
+    It logs to ``log_file`` (default ``<data_dir>/thespsys.log``). Returns once
+    every application runs; raises ``AlreadyRunningError`` or
     ``DetachedStartError`` (with the system's own error) otherwise."""
     path = Path(data_dir).resolve()
     claim_data_dir(path)
-    arguments = ["--system", system, "--data-dir", str(path)]
-    log_file = path / "thespsys.log"
-    arguments += ["--log-file", str(log_file)]
-    if config is not None:
-        arguments += ["--config", str(Path(config).resolve())]
-    if pipelines is not None:
-        arguments += ["--pipelines", str(pipelines)]
-    if database_url is not None:
-        arguments += ["--database-url", database_url]
-    return RunningSystem(path, start_detached(arguments, path, log_file, timeout))
+    log_path = Path(log_file).resolve() if log_file else path / LOG_FILE_NAME
+    flags: dict[str, object] = {
+        "--system": system,
+        "--data-dir": path,
+        "--log-file": log_path,
+        "--log-level": log_level,
+        "--config": Path(config).resolve() if config is not None else None,
+        "--pipelines": pipelines,
+        "--database-url": database_url,
+        "--admin-port": admin_port,
+    }
+    arguments = [
+        part
+        for flag, value in flags.items()
+        if value is not None
+        for part in (flag, str(value))
+    ]
+    return RunningSystem(path, start_detached(arguments, path, log_path, timeout))

@@ -68,6 +68,16 @@ class Cli:
             text=True,
         )
 
+    def start(self, started: list[SystemRecord], *extra: str) -> SystemRecord:
+        """``thespsys start``, which must succeed; its record joins ``started``
+        (see ``nothing_left_behind``)."""
+        result = self("start", *extra)
+        assert result.code == 0, result.stderr
+        record = self.record()
+        assert record is not None
+        started.append(record)
+        return record
+
     def record(self) -> SystemRecord | None:
         return read_record(self.data_dir)
 

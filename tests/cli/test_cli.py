@@ -54,10 +54,10 @@ def test_start_status_process_stop(cli: Cli) -> None:
     with nothing_left_behind(cli) as started:
         result = cli("start", *FAST)
         assert result.code == 0, result.stderr
+        assert "admin port" in result.stdout
         record = cli.record()
         assert record is not None
         started.append(record)
-        assert "admin port" in result.stdout
 
         app = orders_app(cli)
         order_ids = [app.create_order(f"customer-{i}") for i in range(10)]
@@ -98,10 +98,7 @@ def test_sigterm_to_run_closes_cleanly(cli: Cli) -> None:
 
 def test_start_twice_refuses_with_one_line(cli: Cli) -> None:
     with nothing_left_behind(cli) as started:
-        assert cli("start", *FAST).code == 0
-        record = cli.record()
-        assert record is not None
-        started.append(record)
+        record = cli.start(started, *FAST)
         again = cli("start", *FAST)
         assert again.code == ExitCode.ALREADY_RUNNING
         one_error_line(again, "a system runs here already", str(record.pid))
@@ -110,10 +107,7 @@ def test_start_twice_refuses_with_one_line(cli: Cli) -> None:
 
 def test_killed_admin_then_stop_force_leaves_nothing(cli: Cli) -> None:
     with nothing_left_behind(cli) as started:
-        assert cli("start", *FAST).code == 0
-        record = cli.record()
-        assert record is not None
-        started.append(record)
+        record = cli.start(started, *FAST)
         os.kill(record.pgid, signal.SIGKILL)  # the admin leads the group
         result = cli("stop", "--timeout", "3", "--force")
         assert result.code == 0, result.stderr
@@ -122,37 +116,25 @@ def test_killed_admin_then_stop_force_leaves_nothing(cli: Cli) -> None:
 
 def test_a_stale_state_file_is_reported_and_cleaned_up(cli: Cli) -> None:
     with nothing_left_behind(cli) as started:
-        assert cli("start", *FAST).code == 0
-        record = cli.record()
-        assert record is not None
-        started.append(record)
+        record = cli.start(started, *FAST)
         kill_everything(record)
         status = cli("status")
         assert status.code == ExitCode.NOT_RUNNING
         one_error_line(status, "stale", str(record.pid))
-        restarted = cli("start", *FAST)
-        assert restarted.code == 0, restarted.stderr
-        new = cli.record()
-        assert new is not None and new.pid != record.pid
-        started.append(new)
+        new = cli.start(started, *FAST)
+        assert new.pid != record.pid
         assert cli("stop").code == 0
 
 
 def test_restart_after_kill_9_of_everything_resumes_exactly(cli: Cli) -> None:
     with nothing_left_behind(cli) as started:
-        assert cli("start", *FAST).code == 0
-        first = cli.record()
-        assert first is not None
-        started.append(first)
+        first = cli.start(started, *FAST)
         app = orders_app(cli)
         order_ids = [app.create_order(f"customer-{i}") for i in range(200)]
         # Mid-run: some paid already, not all.
         assert wait_for(lambda: app.get_order(order_ids[0]).is_paid, 60, 0.05)
         kill_everything(first)
-        assert cli("start", *FAST).code == 0
-        second = cli.record()
-        assert second is not None
-        started.append(second)
+        cli.start(started, *FAST)
         assert all_paid(app, order_ids, timeout=120)
         assert {app.get_order(i).version for i in order_ids} == {3}
         events = app.recorder.select_notifications(None, 10_000)
@@ -257,11 +239,7 @@ def test_changing_the_pipeline_count_between_starts(cli: Cli) -> None:
     order_ids: list[object] = []
     with nothing_left_behind(cli) as started:
         for pipelines in ("3", "1", "2"):
-            result = cli("start", "--system", ORDERS, "--pipelines", pipelines)
-            assert result.code == 0, result.stderr
-            record = cli.record()
-            assert record is not None
-            started.append(record)
+            cli.start(started, "--system", ORDERS, "--pipelines", pipelines)
             order_ids += [app.create_order(f"c-{pipelines}-{i}") for i in range(5)]
             assert all_paid(app, order_ids)
             rows = json.loads(cli("status", "--json", "--interval", "0.1").stdout)
@@ -288,10 +266,7 @@ def test_dead_letters_listed_and_skipped(cli: Cli, tmp_path: Path) -> None:
     env = {"PERSISTENCE_MODULE": "thespsys.persistence"}
     notes = Notes(env={**env, "DATABASE_URL": cli.database_url})
     with nothing_left_behind(cli) as started:
-        assert cli("start", *system).code == 0
-        record = cli.record()
-        assert record is not None
-        started.append(record)
+        cli.start(started, *system)
         notes.write("fail-always")
 
         def letters(*extra: str) -> list[dict[str, object]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,7 @@ from examples.orders import Orders, system
 from tests.support.actors import running, status_of, wait_for_status
 from thespsys.actors.message_counts import (
     ActorCounts,
-    count_messages,
     read_counts,
-    stop_counting,
 )
 from thespsys.core.processes import wait_for
 from thespsys.core.settings import RunnerSettings
@@ -24,16 +21,6 @@ from thespsys.core.settings import RunnerSettings
 pytestmark = pytest.mark.actors
 
 ORDERS = 200
-
-
-@pytest.fixture
-def counts_dir(tmp_path: Path) -> Iterator[Path]:
-    directory = tmp_path / "counts"
-    count_messages(directory)
-    try:
-        yield directory
-    finally:
-        stop_counting()
 
 
 def received_by(counts: list[ActorCounts], actor: str) -> Counter[str]:

@@ -15,7 +15,6 @@ The same soak, for any duration and with a table per interval, is
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,6 @@ import thespian.system.utilis
 
 from examples.orders import Orders, new_customer, system
 from tests.support.actors import running
-from thespsys.actors.message_counts import count_messages, stop_counting
 from thespsys.soak import (
     TABLE_HEADER,
     Soak,
@@ -61,16 +59,6 @@ def thespian_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("THESPLOG_FILE", str(path))
     monkeypatch.setattr(thespian.system.utilis, "_thesplog_file", None)
     return path
-
-
-@pytest.fixture
-def counts_dir(tmp_path: Path) -> Iterator[Path]:
-    directory = tmp_path / "counts"
-    count_messages(directory)
-    try:
-        yield directory
-    finally:
-        stop_counting()
 
 
 def table(report: SoakReport) -> str:

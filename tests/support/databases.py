@@ -14,6 +14,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy
@@ -102,3 +103,14 @@ def temporary_postgres_database(admin_url: str | None = None) -> Iterator[str]:
     finally:
         dispose_engines()
         drop_postgres_database(url, admin_url)
+
+
+@contextmanager
+def fresh_database(admin_url: str | None, sqlite_path: Path) -> Iterator[str]:
+    """For scripts: a new PostgreSQL database on ``admin_url``'s server, or,
+    without one, the SQLite file ``sqlite_path``."""
+    if admin_url is None:
+        yield f"sqlite:///{sqlite_path}"
+    else:
+        with temporary_postgres_database(admin_url) as url:
+            yield url

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from eventsourcing.system import Follower
 
@@ -21,7 +20,7 @@ from thespsys.cli.exit_codes import ExitCode
 from thespsys.cli.options import resolve_config
 from thespsys.cli.render import render_letters, render_status, status_rows
 from thespsys.config import Config
-from thespsys.control import claim_data_dir, close_system, find_system, start_detached
+from thespsys.control import claim_data_dir, close_system, find_system, start_system
 from thespsys.core.system_spec import load_system
 from thespsys.engine.dead_letter_queue import DeadLetterQueue
 from thespsys.errors import ConfigurationError, RunnerStartError
@@ -29,8 +28,6 @@ from thespsys.runner import ThespianRunner
 from thespsys.state_file import SystemRecord, remove_record, write_record
 
 log = logging.getLogger("thespsys")
-
-LOG_FILE_NAME = "thespsys.log"
 
 
 @dataclass(frozen=True)
@@ -121,34 +118,23 @@ def start(arguments: argparse.Namespace) -> int:
     """Run the system detached, and return once it runs."""
     config = resolve_config(arguments)
     load_system(_topic(config))  # fail here, in one line, if it cannot be found
-    claim_data_dir(config.data_dir)
-    log_file = config.log_file or config.data_dir / LOG_FILE_NAME
-    record = start_detached(
-        _run_arguments(arguments, config, log_file),
+    system = start_system(
+        _topic(config),
         config.data_dir,
-        log_file,
+        config=arguments.config,
+        pipelines=arguments.pipelines,
+        database_url=arguments.database_url,
+        admin_port=arguments.admin_port,
+        log_file=config.log_file,
+        log_level=config.log_level,
         timeout=config.settings.start_timeout + 10,
     )
+    record = system.record
     print(
         f"started {record.system_topic} on {len(record.pipeline_ids)} pipeline(s): "
-        f"process {record.pid}, admin port {record.admin_port}, log {log_file}"
+        f"process {record.pid}, admin port {record.admin_port}, log {record.log_file}"
     )
     return int(ExitCode.OK)
-
-
-def _run_arguments(
-    arguments: argparse.Namespace, config: Config, log_file: Path
-) -> list[str]:
-    """The flags that make ``run`` see what this command saw."""
-    forwarded = ["--system", _topic(config), "--data-dir", str(config.data_dir)]
-    forwarded += ["--log-file", str(log_file), "--log-level", config.log_level]
-    if arguments.config:
-        forwarded += ["--config", str(arguments.config.resolve())]
-    for flag in ("pipelines", "database_url", "admin_port"):
-        value = getattr(arguments, flag)
-        if value:
-            forwarded += ["--" + flag.replace("_", "-"), str(value)]
-    return forwarded
 
 
 def status(arguments: argparse.Namespace) -> int:

@@ -48,10 +48,13 @@ def plan_partitioning(
     unresolved dead letters per tracking name. Raises ``RescaleRefusedError``
     when the recorded state does not allow a safe change.
     """
+    parsed = {
+        parse_tracking_name(name): position for name, position in positions.items()
+    }
     mine = {
-        parse_tracking_name(name)[1]: position
-        for name, position in positions.items()
-        if parse_tracking_name(name)[0] == leader_name
+        partition: position
+        for (leader, partition), position in parsed.items()
+        if leader == leader_name
     }
     stored = recorded
     if recorded is None:
