@@ -17,7 +17,7 @@ SHIPPED = Path(__file__).parents[1] / "config" / "thespsys.toml"
 
 def test_the_shipped_file_states_the_defaults() -> None:
     config = load_config(SHIPPED, environ={})
-    assert config.settings == RunnerSettings()
+    assert config.settings == RunnerSettings(secret_file="var/secret")
     assert config.pipeline_ids == (0,)
     assert config.env_dict == {
         "PERSISTENCE_MODULE": "thespsys.persistence",
@@ -90,8 +90,22 @@ def test_variables_override_the_applications_env(tmp_path: Path) -> None:
 
 
 def test_the_test_suites_variables_are_not_settings() -> None:
-    environ = {"THESPSYS_TEST_POSTGRES_URL": "x", "THESPSYS_VENV": "/tmp/venv"}
-    assert load_config(None, environ).settings == RunnerSettings()
+    environ = {
+        "THESPSYS_TEST_POSTGRES_URL": "x",
+        "THESPSYS_VENV": "/tmp/venv",
+        "THESPSYS_SECRET": "x" * 32,
+    }
+    assert load_config(None, environ).settings == RunnerSettings(
+        secret_file="var/secret"
+    )
+
+
+def test_the_secret_file_is_in_the_data_directory_unless_configured() -> None:
+    assert load_config(None, {"THESPSYS_DATA_DIR": "/srv/a"}).settings.secret_file == (
+        "/srv/a/secret"
+    )
+    environ = {"THESPSYS_DATA_DIR": "/srv/a", "THESPSYS_SECRET_FILE": "/etc/s"}
+    assert load_config(None, environ).settings.secret_file == "/etc/s"
 
 
 def test_a_missing_file_is_an_error(tmp_path: Path) -> None:

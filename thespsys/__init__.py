@@ -14,6 +14,7 @@ from thespsys.errors import (
     ActorTimeoutError,
     AlreadyRunningError,
     ApplicationFailedError,
+    AuthenticationError,
     CatchUpTimeoutError,
     ConfigurationError,
     DetachedStartError,
@@ -24,6 +25,7 @@ from thespsys.errors import (
     RunnerStartError,
     StopTimeoutError,
     ThespsysError,
+    UnauthenticatedMessageError,
     WriteConflictError,
 )
 from thespsys.persistence.dead_letters import DeadLetter
@@ -37,6 +39,7 @@ __all__ = [
     "AlreadyRunningError",
     "ApplicationFailedError",
     "ApplicationStatus",
+    "AuthenticationError",
     "Backoff",
     "CatchUpTimeoutError",
     "ConfigurationError",
@@ -57,6 +60,7 @@ __all__ = [
     "StopTimeoutError",
     "ThespianRunner",
     "ThespsysError",
+    "UnauthenticatedMessageError",
     "WriteConflictError",
     "pipe",
 ]

@@ -25,7 +25,8 @@ from thespsys.errors import ConfigurationError
 
 ENV_PREFIX = "THESPSYS_"
 TEST_PREFIX = "THESPSYS_TEST_"  # the test suite's own variables
-NOT_SETTINGS = {"THESPSYS_VENV", "THESPSYS_CONFIG"}  # scripts/; the CLI's file
+# scripts/; the CLI's file; the secret's value (thespsys.core.secret)
+NOT_SETTINGS = {"THESPSYS_VENV", "THESPSYS_CONFIG", "THESPSYS_SECRET"}
 
 RUNNER_KEYS: dict[str, type[Any]] = {
     "base": str,
@@ -38,6 +39,8 @@ RUNNER_KEYS: dict[str, type[Any]] = {
     "ask_timeout": float,
     "processing_deadline": float,
     "bind_all_interfaces": bool,
+    "authenticate": bool,
+    "secret_file": str,
 }
 SYSTEM_KEYS: dict[str, type[Any]] = {
     "topic": str,
@@ -45,6 +48,7 @@ SYSTEM_KEYS: dict[str, type[Any]] = {
     "log_file": str,
     "log_level": str,
 }
+SECRET_FILE_NAME = "secret"  # in the data directory, unless secret_file says
 # THESPSYS_<KEY>, but for these:
 VARIABLES = {"topic": "THESPSYS_SYSTEM"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -92,6 +96,8 @@ def load_config(
         raise ConfigurationError(
             sources["log_level"], f"must be one of {', '.join(LOG_LEVELS)}"
         )
+    data_dir = Path(system.get("data_dir") or "var")
+    runner.setdefault("secret_file", default_secret_file(data_dir))
     pipelines = runner.pop("pipelines", 1)
     if pipelines < 1:
         raise ConfigurationError(sources["pipelines"], "must be at least 1")
@@ -116,10 +122,14 @@ def load_config(
         pipeline_ids=tuple(range(pipelines)),
         env=_applications_env(document, where, environ),
         system_topic=system.get("topic") or None,
-        data_dir=Path(system.get("data_dir") or "var"),
+        data_dir=data_dir,
         log_file=Path(system["log_file"]) if system.get("log_file") else None,
         log_level=log_level,
     )
+
+
+def default_secret_file(data_dir: Path) -> str:
+    return str(data_dir / SECRET_FILE_NAME)
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -26,9 +26,11 @@ from thespsys.actors.thespian_adapter import (
     port_accepts_connections,
 )
 from thespsys.core.processes import processes_in_group, wait_for
+from thespsys.core.secret import resolve_secret
 from thespsys.errors import (
     ActorSystemError,
     AlreadyRunningError,
+    ConfigurationError,
     DetachedStartError,
     NotRunningError,
     StopTimeoutError,
@@ -95,8 +97,13 @@ def _shut_down_actor_system(record: SystemRecord) -> None:
     """The owner is gone but the actors are not: shut them down by the port."""
     listen_on()
     try:
-        ActorSystemHandle.join("multiprocTCPBase", record.admin_port).shutdown()
-    except ActorSystemError as error:
+        secret = (
+            resolve_secret(os.environ, record.secret_file, create=False)
+            if record.authenticated
+            else None
+        )
+        ActorSystemHandle.join("multiprocTCPBase", record.admin_port, secret).shutdown()
+    except (ActorSystemError, ConfigurationError) as error:
         log.warning("could not shut the actor system down: %s", error)
 
 

@@ -7,7 +7,9 @@ ThespsysError
 ├── RunnerStartError          the actor system did not come up (cause attached)
 ├── RunnerNotStartedError     start() the runner first
 ├── ActorSystemError          the actor system cannot be started or reached
-│   └── ActorTimeoutError     an actor did not answer in time
+│   ├── ActorTimeoutError     an actor did not answer in time
+│   └── AuthenticationError   the actor system holds another secret, or none
+├── UnauthenticatedMessageError  an actor message without a valid MAC (logged)
 ├── ApplicationFailedError    an application stopped processing (``status``)
 ├── CatchUpTimeoutError       followers still behind at a deadline (``lags``)
 ├── NotificationError         processing one notification raised (in status)
@@ -76,6 +78,24 @@ class ActorTimeoutError(ActorSystemError):
         super().__init__(f"no answer to {type(request).__name__} within {timeout:g} s")
         self.request = request
         self.timeout = timeout
+
+
+class AuthenticationError(ActorSystemError):
+    """The actor system at ``port`` refuses this process's messages (another
+    secret), or does not authenticate at all while this process does."""
+
+    def __init__(self, port: int, message: str) -> None:
+        super().__init__(f"the actor system at admin port {port} {message}")
+        self.port = port
+
+
+class UnauthenticatedMessageError(ThespsysError, ValueError):
+    """An actor message that must not be unpickled (in the log of the process
+    that received it); ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"actor message rejected: {reason}")
+        self.reason = reason
 
 
 class ApplicationFailedError(ThespsysError):

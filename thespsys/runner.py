@@ -44,6 +44,7 @@ from thespsys.core.capabilities import (
 from thespsys.core.partitionings import Partitioning
 from thespsys.core.partitions import Partition, parse_tracking_name
 from thespsys.core.processes import end_process_group
+from thespsys.core.secret import resolve_secret
 from thespsys.core.settings import RunnerSettings
 from thespsys.core.supervision import ErrorHandling, ErrorPolicy
 from thespsys.core.system_spec import Pipe, SystemSpec, as_system, system_topic_check
@@ -192,7 +193,22 @@ class ThespianRunner(Runner[Any]):
     def _start_actors(self) -> None:
         settings = self.settings
         listen_on(all_interfaces=settings.bind_all_interfaces)
-        self._actor_system = ActorSystemHandle.start(settings.base, settings.admin_port)
+        secret = (
+            resolve_secret(
+                os.environ, settings.secret_file, create=self.owns_actor_system
+            )
+            if settings.authenticate
+            else None
+        )
+        if self.owns_actor_system:
+            self._actor_system = ActorSystemHandle.start(
+                settings.base, settings.admin_port, secret
+            )
+        else:
+            assert settings.admin_port is not None
+            self._actor_system = ActorSystemHandle.join(
+                settings.base, settings.admin_port, secret
+            )
         system_actor = self._actor_system.create_actor(SystemActor, GLOBAL_NAME)
         self._system_actor = system_actor
         request = StartSystemRequest(

@@ -29,6 +29,10 @@ class SystemRecord:
     pipeline_ids: tuple[int, ...]
     log_file: str | None
     started_at: float
+    # Where the secret its messages are sealed with is (THESPSYS_SECRET comes
+    # first); None: its messages are not sealed (authenticate = false).
+    secret_file: str | None = None
+    authenticated: bool = True
 
     @property
     def owner_alive(self) -> bool:
@@ -63,6 +67,8 @@ def read_record(data_dir: Path) -> SystemRecord | None:
             pipeline_ids=tuple(int(i) for i in data["pipeline_ids"]),
             log_file=data.get("log_file"),
             started_at=float(data.get("started_at", time.time())),
+            secret_file=data.get("secret_file"),
+            authenticated=bool(data.get("authenticated", True)),
         )
     except FileNotFoundError:
         return None

@@ -16,6 +16,7 @@ from tests.support.actors import assert_actor_system_gone, running
 from thespsys import ActorSystemError, ConfigurationError, ThespianRunner
 from thespsys.actors.thespian_adapter import ActorSystemHandle
 from thespsys.core.processes import KINDS, actor_processes, processes_in_group, wait_for
+from thespsys.core.secret import process_secret
 
 pytestmark = pytest.mark.actors
 
@@ -108,7 +109,7 @@ def test_a_runner_notices_its_actor_system_gone(sqlite_url: str) -> None:
     pgid, port = runner.pgid, runner.admin_port
     assert port is not None
     try:
-        ActorSystemHandle.join("multiprocTCPBase", port).shutdown()  # from outside
+        ActorSystemHandle.join("multiprocTCPBase", port, process_secret()).shutdown()
         assert wait_for(lambda: not runner.actor_system_alive(), 10)
         began = time.monotonic()
         with pytest.raises(ActorSystemError, match="is gone"):

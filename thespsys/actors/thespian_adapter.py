@@ -22,6 +22,7 @@ from typing import Any
 from thespian.actors import ActorAddress, ActorSystem
 from thespian.system.transport import IPBase
 
+from thespsys.actors import authenticated_transport
 from thespsys.errors import ActorSystemError, ActorTimeoutError
 
 log = logging.getLogger(__name__)
@@ -137,8 +138,15 @@ class ActorSystemHandle:
 
     @classmethod
     def start(
-        cls, base: str, port: int | None, capabilities: dict[str, Any] | None = None
+        cls,
+        base: str,
+        port: int | None,
+        secret: bytes | None,
+        capabilities: dict[str, Any] | None = None,
     ) -> ActorSystemHandle:
+        """``secret``: what every message is sealed with; None, nothing is
+        (Thespian's plain pickles: anyone who reaches a port runs code)."""
+        authenticated_transport.use_secret(secret)
         all_capabilities = dict(capabilities or {})
         port = port or free_port()
         all_capabilities["Admin Port"] = port
@@ -153,12 +161,14 @@ class ActorSystemHandle:
         return cls(actor_system, base, port)
 
     @classmethod
-    def join(cls, base: str, port: int) -> ActorSystemHandle:
+    def join(cls, base: str, port: int, secret: bytes | None) -> ActorSystemHandle:
         """The actor system at ``port``; never starts one, as Thespian would
         if nothing listened there."""
         if not port_accepts_connections(port):
             raise ActorSystemError(f"no actor system runs at admin port {port}")
-        return cls.start(base, port)
+        authenticated_transport.use_secret(secret)
+        authenticated_transport.check_secret(_listen_host or LOOPBACK, port)
+        return cls.start(base, port, secret)
 
     def create_actor(self, actor_class: type, global_name: str | None = None) -> Any:
         return self._actor_system.createActor(actor_class, globalName=global_name)

@@ -23,6 +23,7 @@ from thespsys.cli.options import add_config_options
 from thespsys.errors import (
     ActorSystemError,
     AlreadyRunningError,
+    AuthenticationError,
     ConfigurationError,
     DetachedStartError,
     NotRunningError,
@@ -41,6 +42,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (StopTimeoutError, ExitCode.TIMEOUT),
     (RunnerStartError, ExitCode.START_FAILED),
     (DetachedStartError, ExitCode.START_FAILED),
+    (AuthenticationError, ExitCode.AUTHENTICATION),
     (ActorSystemError, ExitCode.START_FAILED),
     (PersistenceError, ExitCode.DATABASE),
     (EventProcessingError, ExitCode.FAILED),

@@ -72,6 +72,8 @@ def run(arguments: argparse.Namespace) -> int:
                 pipeline_ids=config.pipeline_ids,
                 log_file=str(config.log_file) if config.log_file else None,
                 started_at=time.time(),
+                secret_file=config.settings.secret_file,
+                authenticated=config.settings.authenticate,
             ),
         )
         log.warning(

@@ -15,4 +15,5 @@ class ExitCode(enum.IntEnum):
     START_FAILED = 6  # the system did not come up (port, actors, timeout)
     DATABASE = 7  # the database cannot be used
     TIMEOUT = 8  # stop: the system did not end in time (--force ends it)
+    AUTHENTICATION = 9  # status, stop: the system holds another secret
     INTERRUPTED = 130  # Ctrl-C in a command that is not run

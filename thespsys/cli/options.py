@@ -7,7 +7,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from thespsys.config import LOG_LEVELS, Config, load_config
+from thespsys.config import LOG_LEVELS, Config, default_secret_file, load_config
 from thespsys.errors import ConfigurationError
 
 DEFAULT_CONFIG = Path("config/thespsys.toml")
@@ -55,6 +55,15 @@ def resolve_config(arguments: argparse.Namespace) -> Config:
             settings = dataclasses.replace(settings, admin_port=arguments.admin_port)
         except ConfigurationError as error:
             raise ConfigurationError("--admin-port", str(error)) from None
+    data_dir = (arguments.data_dir or config.data_dir).resolve()
+    if settings.secret_file == default_secret_file(config.data_dir):
+        # The default follows the data directory the flags name.
+        settings = dataclasses.replace(
+            settings, secret_file=default_secret_file(data_dir)
+        )
+    elif settings.secret_file is not None:
+        secret_file = str(Path(settings.secret_file).resolve())
+        settings = dataclasses.replace(settings, secret_file=secret_file)
     log_file = arguments.log_file or config.log_file
     env = config.env_dict
     if arguments.database_url:
@@ -69,7 +78,7 @@ def resolve_config(arguments: argparse.Namespace) -> Config:
         ),
         env=tuple(sorted(env.items())),
         system_topic=arguments.system or config.system_topic,
-        data_dir=(arguments.data_dir or config.data_dir).resolve(),
+        data_dir=data_dir,
         log_file=log_file.resolve() if log_file else None,
         log_level=arguments.log_level or config.log_level,
     )

@@ -24,6 +24,9 @@ class RunnerSettings:
     ``processing_deadline``: seconds after which a slave still busy with one
     run is taken for stuck, killed (its transaction rolls back) and replaced.
     ``restarts``: how crashed slaves, masters and pipelines are restarted.
+    ``authenticate``: seal every actor message with a secret
+    (``thespsys.core.secret``: ``THESPSYS_SECRET``, else ``secret_file``, else
+    one made for this process) and refuse the others before unpickling them.
     """
 
     base: str = "multiprocTCPBase"
@@ -34,6 +37,8 @@ class RunnerSettings:
     start_timeout: float = 60.0
     ask_timeout: float = 10.0
     bind_all_interfaces: bool = False
+    authenticate: bool = True
+    secret_file: str | None = None
     processing_deadline: float = 60.0
     restarts: RestartPolicy = field(default_factory=RestartPolicy)
 
