@@ -32,11 +32,10 @@ from thespsys.actors.sealing import (
     CONTROL_MAGIC,
     Opener,
     SenderIdentity,
-    UnauthenticatedMessageError,
     seal,
     seal_control,
 )
-from thespsys.errors import AuthenticationError
+from thespsys.errors import AuthenticationError, UnauthenticatedMessageError
 
 log = logging.getLogger(__name__)
 
