@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import time
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from thespsys.actors.authenticated_transport import RejectionLog
 from thespsys.actors.sealing import (
     REPLAY_WINDOW,
     Opener,
@@ -141,3 +143,21 @@ def test_acknowledgements_are_sealed_too() -> None:
     assert opener().open(seal_control(SECRET, "ACK")) == "ACK"
     with pytest.raises(UnauthenticatedMessageError, match="bad MAC"):
         opener().open(seal_control(b"o" * 32, "ACK"))
+
+
+def test_rejections_are_logged_once_per_peer_and_minute(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    log = RejectionLog(interval=60.0, now=clock)
+    with caplog.at_level(logging.WARNING):
+        for _ in range(1000):
+            log.rejected("10.0.0.9", "not sealed")
+        log.rejected("10.0.0.7", "bad MAC")
+        clock.now += 61
+        log.rejected("10.0.0.9", "not sealed")
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 3, lines
+    assert "10.0.0.9" in lines[0] and "not sealed" in lines[0]
+    assert "10.0.0.7" in lines[1] and "bad MAC" in lines[1]
+    assert "999 more since the last warning" in lines[2]

@@ -22,6 +22,7 @@ import pickle
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from thespian.system import transport as thespian_transport
@@ -95,13 +96,18 @@ class RejectionLog:
     """One warning per peer host and minute, with the count in between: a
     peer that sends garbage must not flood the log."""
 
-    def __init__(self, interval: float = REJECTION_LOG_INTERVAL) -> None:
+    def __init__(
+        self,
+        interval: float = REJECTION_LOG_INTERVAL,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.interval = interval
+        self._now = now
         self._lock = threading.Lock()
         self._peers: dict[str, tuple[float, int]] = {}  # host: last logged, held back
 
     def rejected(self, peer: str, reason: str) -> None:
-        now = time.monotonic()
+        now = self._now()
         with self._lock:
             last, held_back = self._peers.get(peer, (float("-inf"), 0))
             if now - last < self.interval:
