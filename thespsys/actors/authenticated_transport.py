@@ -76,6 +76,7 @@ _plain_serializer = pickle
 _original_init = tcp.TCPTransport.__init__
 _original_close = tcp.TCPTransport.close
 _original_added_data = tcp.TCPTransport._addedDataToIncoming
+_plain_transport_serializer = tcp.TCPTransport.serializer
 _plain_ack = tcp.ackMsg
 _plain_ack_error = tcp.ackDataErrMsg
 _plain_acknowledgements = {
@@ -150,10 +151,8 @@ class _SealingSerializer:
             message = self.opener.open(data)
         except UnauthenticatedMessageError as error:
             if data[:4] == CONTROL_MAGIC or data in _plain_acknowledgements:
-                # An acknowledgement under another secret: the peer refused
-                # what this process sent, as a failed send.
-                global refusals_by_peers
-                refusals_by_peers += 1
+                # An acknowledgement under another secret (or none): to the
+                # sender, a send the peer refused.
                 return streamBuffer.ackDataErrPacket
             peer = getattr(_receiving_from, "peer", None) or "a peer"
             rejections.rejected(peer, error.reason)
@@ -161,10 +160,6 @@ class _SealingSerializer:
         _receiving_from.last = (data, message)
         return message
 
-
-# Acknowledgements under another secret: the peers this process sent to hold
-# another secret (or none). What a client without the system's secret sees.
-refusals_by_peers = 0
 
 _sealing: _SealingSerializer | None = None
 
@@ -220,10 +215,6 @@ def use_secret(secret: bytes | None) -> None:
     tcp.TCPTransport.serializer = _sealed_serializer
 
 
-def sealing() -> bool:
-    return _sealing is not None
-
-
 def check_secret(host: str, port: int, timeout: float = 5.0) -> None:
     """Before joining the actor system at ``port``: does it hold this
     process's secret? Thespian would only say, after some 11 s of retries,
@@ -242,7 +233,7 @@ def check_secret(host: str, port: int, timeout: float = 5.0) -> None:
         with socket.create_connection((host, port), timeout=timeout) as connection:
             connection.sendall(b"%d>" % len(probe) + probe)
             answer = _read_frame(connection)
-    except OSError as error:
+    except (OSError, ValueError) as error:
         raise AuthenticationError(port, f"could not be asked: {error}") from error
     sealed = answer[:4] == CONTROL_MAGIC
     if _sealing is None:
@@ -286,7 +277,6 @@ def _read_frame(connection: socket.socket) -> bytes:
     return body[:size]
 
 
-_plain_transport_serializer = tcp.TCPTransport.serializer
 tcp.TCPTransport.__init__ = _init_recording_port
 tcp.TCPTransport.close = _close_forgetting_port
 tcp.TCPTransport._addedDataToIncoming = _added_data_noting_peer
@@ -295,8 +285,6 @@ tcp.TCPTransport._addedDataToIncoming = _added_data_noting_peer
 def _renew_in_child() -> None:
     _identity.renew()
     _local_ports.clear()
-    global refusals_by_peers
-    refusals_by_peers = 0
 
 
 os.register_at_fork(after_in_child=_renew_in_child)
