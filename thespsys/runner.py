@@ -4,6 +4,11 @@ The user's process holds ordinary application objects on the shared database
 (``get()``); commands on leaders there prompt the actors. The actor system
 (SystemActor -> PipelineActor per pipeline id -> ProcessMaster/ProcessSlave per
 follower application) does all following and processing.
+
+As eventsourcing's runners do, the constructor constructs the applications of
+this process (an application whose constructor raises makes it raise that
+error), so events can be recorded before ``start()``; the followers catch up
+when the actors start.
 """
 
 from __future__ import annotations
@@ -18,7 +23,14 @@ from typing import Any, TypeVar
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import PersistenceError
-from eventsourcing.system import EventProcessingError, Follower, Leader, Runner, System
+from eventsourcing.system import (
+    EventProcessingError,
+    Follower,
+    Leader,
+    Runner,
+    RunnerAlreadyStartedError,
+    System,
+)
 
 from thespsys.actors.messages import (
     StartSystemFailure,
@@ -41,6 +53,7 @@ from thespsys.core.capabilities import (
     PartitioningStore,
     require_dead_letters,
 )
+from thespsys.core.follower_hooks import refuse_unused_hooks
 from thespsys.core.partitionings import Partitioning
 from thespsys.core.partitions import Partition, parse_tracking_name
 from thespsys.core.processes import end_process_group
@@ -54,6 +67,7 @@ from thespsys.engine.status import ApplicationStatus, combine
 from thespsys.errors import (
     ActorSystemError,
     ApplicationFailedError,
+    ApplicationNotInSystemError,
     ConfigurationError,
     RunnerNotStartedError,
     RunnerStartError,
@@ -74,6 +88,10 @@ class ThespianRunner(Runner[Any]):
     start) to use it, and ``stop()`` leaves it running. ``join``: True, only
     join (fail if nothing runs there); False, only own (fail if the port is
     taken); None, join if something listens on the port, else own.
+
+    The applications of this process are constructed here, as eventsourcing's
+    runners do: ``get()`` works before ``start()``, and an application whose
+    constructor raises makes this constructor raise that same error.
     """
 
     def __init__(
@@ -96,6 +114,8 @@ class ThespianRunner(Runner[Any]):
         self.join = join
         if join and self.settings.admin_port is None:
             raise ConfigurationError("admin_port", "joining needs the admin port")
+        system_topic_check(self.system)
+        refuse_unused_hooks(self.system)
         self.apps: dict[str, Application[Any]] = {}
         self._partitionings: dict[tuple[str, str], Partitioning | None] = {}
         self.pgid: int | None = None
@@ -109,16 +129,23 @@ class ThespianRunner(Runner[Any]):
         # Thespian's external endpoint is not thread-safe; the prompt thread
         # has one of its own, every other ask goes through this lock.
         self._ask_lock = threading.Lock()
+        self._construct_local_apps()
 
     @property
     def admin_port(self) -> int | None:
         return self._actor_system.port if self._actor_system else None
 
     def start(self) -> None:
+        if self.is_started:
+            msg = (
+                "this runner is started already; stop() it before starting it "
+                "again (or construct another runner)"
+            )
+            raise RunnerAlreadyStartedError(msg)
         super().start()
-        system_topic_check(self.system)
         try:
-            self._construct_local_apps()
+            if not self.apps:  # stopped before: construct them afresh
+                self._construct_local_apps()
             self._check_error_settings()
             self.owns_actor_system = self._must_own()
             if self.owns_actor_system:
@@ -156,15 +183,25 @@ class ThespianRunner(Runner[Any]):
             )
 
     def _construct_local_apps(self) -> None:
-        # Constructing them here also creates any missing tables, once, before
-        # the actors start.
+        """Followers, leaders, singles, as eventsourcing's runners construct
+        them; this also creates any missing tables, once, before the actors
+        start. A constructor's error is raised as it is, after closing the
+        applications constructed before it."""
         env = self.env
-        for name in self.system.followers:
-            self.apps[name] = self.system.follower_cls(name)(env=env)
-        for name in self.system.leaders_only:
-            self.apps[name] = self.system.leader_cls(name)(env=env)
-        for name in self.system.singles:
-            self.apps[name] = self.system.get_app_cls(name)(env=env)
+        system = self.system
+        constructors = [
+            *((name, system.follower_cls(name)) for name in system.followers),
+            *((name, system.leader_cls(name)) for name in system.leaders_only),
+            *((name, system.get_app_cls(name)) for name in system.singles),
+        ]
+        try:
+            for name, cls in constructors:
+                self.apps[name] = cls(env=env)
+        except BaseException:
+            for app in self.apps.values():
+                app.close()
+            self.apps.clear()
+            raise
 
     def _check_error_settings(self) -> None:
         """Bad settings fail here, in the caller's process, not in the actors."""
@@ -227,10 +264,24 @@ class ThespianRunner(Runner[Any]):
             leader.lead(self._prompts)
 
     def get(self, cls: type[TApplication]) -> TApplication:
-        if not self.is_started:
-            raise RunnerNotStartedError("start the runner before get()")
-        app = self.apps[cls.name]
-        assert isinstance(app, cls)
+        """The application of class ``cls`` in this process: before ``start()``
+        too, as with eventsourcing's runners (its events are processed once
+        the runner starts)."""
+        if not (isinstance(cls, type) and issubclass(cls, Application)):
+            msg = f"get() takes an application class of the system; got {cls!r}"
+            raise TypeError(msg)
+        if not self.apps:
+            msg = "the runner was stopped and its applications closed: start() it"
+            raise RunnerNotStartedError(msg)
+        app = self.apps.get(cls.name)
+        if app is None:
+            raise ApplicationNotInSystemError(cls.name, list(self.apps))
+        if not isinstance(app, cls):
+            msg = (
+                f"get({cls.__qualname__}): this system's application named "
+                f"{cls.name!r} is a {type(app).__qualname__}"
+            )
+            raise TypeError(msg)
         return app
 
     def lags(self) -> list[Lag]:
@@ -330,10 +381,15 @@ class ThespianRunner(Runner[Any]):
             time.sleep(0.1)
 
     def _raise_failure(self) -> None:
+        """``EventProcessingError`` whose message is the original exception's,
+        as eventsourcing's runners make it; where and why it happened, with the
+        traceback, is in its cause (``ApplicationFailedError``, with ``.status``)."""
         for status in self.status():
             if status.is_failed:
                 cause = ApplicationFailedError(status)
-                raise EventProcessingError(str(cause)) from cause
+                raise EventProcessingError(
+                    status.last_error_message or str(cause)
+                ) from cause
 
     def stop(self) -> None:
         failure: EventProcessingError | None = None

@@ -53,6 +53,8 @@ def status_rows(
                 "events_per_second": round(moved / seconds, 1) if seconds else None,
                 "restarts": status.restarts,
                 "parked": status.parked,
+                "attempts": status.attempts,
+                "retry_in": status.retry_in,
                 "last_error": status.last_error,
                 "master_pid": status.master_pid,
                 "slave_pid": status.slave_pid,
@@ -69,6 +71,8 @@ def status_table(rows: Sequence[dict[str, Any]]) -> Table:
         table.add_column(column, justify="left" if column == "last error" else "right")
     for row in rows:
         state = row["state"] + (" (rescaling)" if row["rescaling"] else "")
+        if row["state"] == "retrying":
+            state += _retrying(row)
         style = STATE_STYLES.get(row["state"], "")
         table.add_row(
             row["application"],
@@ -82,6 +86,12 @@ def status_table(rows: Sequence[dict[str, Any]]) -> Table:
             (row["last_error"] or "").splitlines()[0][:60] if row["last_error"] else "",
         )
     return table
+
+
+def _retrying(row: dict[str, Any]) -> str:
+    """``retrying (attempt 4, next in 0.8 s)``: so that it cannot be missed."""
+    next_in = f", next in {row['retry_in']:.2g} s" if row["retry_in"] else ""
+    return f" (attempt {row['attempts']}{next_in})"
 
 
 def _positions(positions: dict[str, int | None]) -> str:

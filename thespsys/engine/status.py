@@ -27,6 +27,11 @@ class ProcessStatus:
     last_traceback: str | None = None
     master_pid: int | None = None
     slave_pid: int | None = None
+    # The original exception's own message (``last_error`` adds its type and
+    # where it happened): what eventsourcing's EventProcessingError says.
+    last_error_message: str | None = None
+    attempts: int = 0  # failed runs in a row while retrying
+    retry_in: float | None = None  # the backoff before the next attempt
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,9 @@ class ApplicationStatus:
     slave_pid: int | None
     partition: Partition | None = None  # of the slices, in the count in force
     rescaling: bool = False  # still passing what an earlier count processed
+    last_error_message: str | None = None  # the original exception's message
+    attempts: int = 0  # failed runs in a row while retrying
+    retry_in: float | None = None  # the backoff before the next attempt
 
     @property
     def behind(self) -> int:
@@ -83,6 +91,9 @@ def combine(
                 slave_pid=process.slave_pid,
                 partition=partitions.get(process.pipeline_id),
                 rescaling=key in rescaling,
+                last_error_message=process.last_error_message,
+                attempts=process.attempts,
+                retry_in=process.retry_in,
             )
         )
     return rows
