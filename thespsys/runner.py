@@ -52,6 +52,7 @@ from thespsys.core.capabilities import (
     DeadLetterStore,
     PartitioningStore,
     require_dead_letters,
+    require_shared,
 )
 from thespsys.core.follower_hooks import refuse_unused_hooks
 from thespsys.core.partitionings import Partitioning
@@ -197,6 +198,8 @@ class ThespianRunner(Runner[Any]):
         try:
             for name, cls in constructors:
                 self.apps[name] = cls(env=env)
+            for name in sorted({*system.leaders, *system.followers}):
+                require_shared(self.apps[name].recorder, name)
         except BaseException:
             for app in self.apps.values():
                 app.close()

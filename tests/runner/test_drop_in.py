@@ -167,3 +167,24 @@ def test_starting_twice_says_what_to_do(store_env: dict[str, str]) -> None:
         assert runner.is_started
         runner.get(Notes).write("still running")
         runner.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        None,  # eventsourcing's default: POPO, in this process's memory
+        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"},
+    ],
+)
+def test_events_kept_in_memory_are_refused_where_actors_must_read_them(
+    env: dict[str, str] | None,
+) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        ThespianRunner(pipe(Notes) | Tallies, env=env)
+    assert raised.value.setting == "PERSISTENCE_MODULE"
+    assert "keeps the events in this process's memory" in str(raised.value)
+    assert "thespsys.persistence" in str(raised.value)
+    # Without followers, no actor needs to read them.
+    runner = ThespianRunner(pipe(Notes), env=env)
+    assert runner.get(Notes).write("kept here")
+    runner.stop()
