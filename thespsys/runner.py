@@ -375,11 +375,12 @@ class ThespianRunner(Runner[Any]):
 
     def watch_for_errors(self, timeout: float | None = None) -> bool:
         """Raise ``EventProcessingError`` (cause: ``ApplicationFailedError``)
-        as soon as an application has failed; False if none did in time."""
-        deadline = time.monotonic() + (timeout or 0.0)
+        as soon as an application has failed; False if none did in time.
+        Without a timeout, watch until one does, as eventsourcing's runners do."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             self._raise_failure()
-            if time.monotonic() >= deadline:
+            if deadline is not None and time.monotonic() >= deadline:
                 return False
             time.sleep(0.1)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -195,6 +196,24 @@ def test_watch_for_errors_raises_if_runner_errors(runners: Runners) -> None:
         caught.value.args[0] == "Just testing error handling when processing is broken"
     )
     assert str(caught.value) == caught.value.args[0]
+
+
+def test_watch_for_errors_without_a_timeout_watches_until_an_error(
+    runners: Runners,
+) -> None:
+    system = System(pipes=[[BankAccounts, BrokenProcessing]])
+    with (
+        pytest.raises(EventProcessingError),
+        runners.construct_runner(system) as runner,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        watching = pool.submit(runner.watch_for_errors)
+        with pytest.raises(TimeoutError):  # nothing has failed: still watching
+            watching.result(timeout=0.5)
+        runner.get(BankAccounts).open_account("Alice", "alice@example.com")
+        error = watching.exception(timeout=WATCH_TIMEOUT)
+        assert isinstance(error, EventProcessingError)
+        assert error.args[0] == "Just testing error handling when processing is broken"
 
 
 def test_watch_for_errors_exits_without_raising_after_timeout(
