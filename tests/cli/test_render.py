@@ -7,7 +7,7 @@ from eventsourcing.system import EventProcessingError
 from rich.console import Console
 
 from thespsys.cli import one_line
-from thespsys.cli.render import status_rows, status_table
+from thespsys.cli.render import attention_lines, status_rows, status_table
 from thespsys.core.states import ProcessState
 from thespsys.engine.status import ApplicationStatus
 from thespsys.errors import ApplicationFailedError
@@ -48,3 +48,21 @@ def test_a_retrying_application_shows_its_attempt_and_backoff() -> None:
     console = Console(width=200, record=True)
     console.print(status_table(rows))
     assert "retrying (attempt 4, next in 0.8 s)" in console.export_text()
+
+
+def test_under_the_table_a_line_for_each_application_retrying_or_failed() -> None:
+    rows = status_rows(
+        [],
+        [
+            status(ProcessState.RETRYING, 4, 0.8),
+            status(ProcessState.FAILED),
+            status(ProcessState.RUNNING),
+        ],
+        0,
+    )
+    assert attention_lines(rows) == [
+        "Payments (pipeline 0) is retrying (attempt 4, next in 0.8 s): "
+        "ValueError: no card (notification 7 of Orders)",
+        "Payments (pipeline 0) has failed: "
+        "ValueError: no card (notification 7 of Orders)",
+    ]

@@ -116,6 +116,27 @@ def render_status(rows: Sequence[dict[str, Any]], record: SystemRecord) -> None:
         f"{record.admin_port}, up {up:.0f} s"
     )
     console.print(status_table(rows))
+    for line in attention_lines(rows):
+        console.print(line, style="bold", highlight=False, markup=False)
+
+
+def attention_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Under the table, one line per application that retries or has failed,
+    with its whole last error: the table cuts it short."""
+    lines = []
+    for row in rows:
+        if row["state"] not in ("retrying", "failed"):
+            continue
+        what = (
+            f"is retrying{_retrying(row)}"
+            if row["state"] == "retrying"
+            else "has failed"
+        )
+        error = (row["last_error"] or "no error reported").splitlines()[0]
+        lines.append(
+            f"{row['application']} (pipeline {row['pipeline']}) {what}: {error}"
+        )
+    return lines
 
 
 def render_letters(letters: Sequence[DeadLetter], *, as_json: bool) -> None:
