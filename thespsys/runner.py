@@ -64,7 +64,7 @@ from thespsys.core.system_spec import Pipe, SystemSpec, as_system, system_topic_
 from thespsys.engine.dead_letter_queue import DeadLetterQueue
 from thespsys.engine.lags import Lag, measure_lags, wait_until_caught_up
 from thespsys.engine.rescaling import prepare_partitionings
-from thespsys.engine.status import ApplicationStatus, combine
+from thespsys.engine.status import ApplicationStatus, ErrorFlag, combine
 from thespsys.errors import (
     ActorSystemError,
     ApplicationFailedError,
@@ -372,6 +372,11 @@ class ThespianRunner(Runner[Any]):
         app = self.get(cls)
         assert isinstance(app, Follower)
         return DeadLetterQueue(app, self.system.follows[app.name], self.env or {})
+
+    @property
+    def has_errored(self) -> ErrorFlag:
+        """As ``MultiThreadedRunner.has_errored``: ``is_set()``, ``wait(timeout)``."""
+        return ErrorFlag(self.status)
 
     def watch_for_errors(self, timeout: float | None = None) -> bool:
         """Raise ``EventProcessingError`` (cause: ``ApplicationFailedError``)

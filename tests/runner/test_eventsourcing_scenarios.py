@@ -9,10 +9,8 @@ eventsourcing's one second: actor processes start in the background.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 from eventsourcing.system import EventProcessingError, RunnerAlreadyStartedError, System
@@ -169,8 +167,10 @@ def test_stop_raises_if_event_processing_is_broken(runners: Runners) -> None:
         runners.construct_runner(system) as runner,
     ):
         accounts = runner.get(BankAccounts)
+        assert not runner.has_errored.is_set()
         accounts.open_account(full_name="Alice", email_address="alice@example.com")
-        failed = _wait_until_failed(runner, "BrokenProcessing")
+        assert runner.has_errored.wait(timeout=WATCH_TIMEOUT)
+        assert runner.has_errored.is_set()
     assert (
         "Just testing error handling when processing is broken"
         in (caught.value.args[0])
@@ -178,7 +178,7 @@ def test_stop_raises_if_event_processing_is_broken(runners: Runners) -> None:
     # What eventsourcing's error does not say is in its cause.
     cause = caught.value.__cause__
     assert isinstance(cause, ApplicationFailedError)
-    assert cause.status.application_name == failed.application_name
+    assert cause.status.application_name == "BrokenProcessing"
     assert "DeliberateError" in str(cause)
     assert "Traceback" in str(cause)
 
@@ -222,6 +222,7 @@ def test_watch_for_errors_exits_without_raising_after_timeout(
     system = System(pipes=[[BankAccounts, EmailProcess]])
     with runners.construct_runner(system) as runner:
         assert runner.watch_for_errors(timeout=0.1) is False
+        assert runner.has_errored.wait(timeout=0.1) is False
 
 
 def test_stops_if_app_processing_is_broken(runners: Runners) -> None:
@@ -237,14 +238,3 @@ def test_stops_if_app_processing_is_broken(runners: Runners) -> None:
         "Just testing error handling when processing is broken"
         in (caught.value.args[0])
     )
-
-
-def _wait_until_failed(runner: ThespianRunner, name: str) -> Any:
-    """eventsourcing's ``has_errored.wait()``, through status()."""
-    deadline = time.monotonic() + WATCH_TIMEOUT
-    while time.monotonic() < deadline:
-        for status in runner.status():
-            if status.application_name == name and status.is_failed:
-                return status
-        time.sleep(0.05)
-    raise AssertionError(f"{name} did not fail within {WATCH_TIMEOUT} s")

@@ -7,7 +7,8 @@ One ask and a few indexed queries: cheap enough to call every second.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from thespsys.core.partitions import Partition
@@ -97,3 +98,26 @@ def combine(
             )
         )
     return rows
+
+
+class ErrorFlag:
+    """``MultiThreadedRunner.has_errored`` for code written against it, read
+    from the statuses: ``is_set()`` once an application has failed,
+    ``wait(timeout)`` until one does (True) or the time is up (False)."""
+
+    def __init__(
+        self, statuses: Callable[[], Sequence[ApplicationStatus]], interval: float = 0.1
+    ) -> None:
+        self._statuses = statuses
+        self._interval = interval
+
+    def is_set(self) -> bool:
+        return any(status.is_failed for status in self._statuses())
+
+    def wait(self, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.is_set():
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(self._interval)
+        return True
