@@ -8,7 +8,6 @@ bad value, or every key tried when a required value is missing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal, TypeVar
 
 import sqlalchemy.exc as sa_exc
@@ -95,26 +94,7 @@ def parse_database_url(text: str, setting: str) -> URL:
             "database cannot be shared by the processes of a system"
         )
         raise ConfigurationError(setting, msg)
-    if backend == "sqlite":
-        _check_sqlite_directory(url, text, setting)
     return url
-
-
-def _check_sqlite_directory(url: URL, text: str, setting: str) -> None:
-    """SQLite creates the file but not its directory, and says only "unable
-    to open database file": name the path instead."""
-    assert url.database is not None
-    if url.query.get("uri") or url.database.startswith("file:"):
-        return  # a URI filename: SQLite's to interpret
-    path = Path(url.database)
-    directory = path.parent if str(path.parent) else Path()
-    if not directory.is_dir():
-        msg = (
-            f"the SQLite file {path} (from {text!r}) cannot be created: its "
-            f"directory {directory.absolute()} does not exist; create it, or "
-            "name a file in a directory that exists"
-        )
-        raise ConfigurationError(setting, msg)
 
 
 def create_table_enabled(env: Environment) -> bool:
