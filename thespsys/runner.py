@@ -48,11 +48,11 @@ from thespsys.actors.thespian_adapter import (
     listen_on,
     port_accepts_connections,
 )
+from thespsys.applications import application_of, construct_applications
 from thespsys.core.capabilities import (
     DeadLetterStore,
     PartitioningStore,
     require_dead_letters,
-    require_shared,
 )
 from thespsys.core.follower_hooks import refuse_unused_hooks
 from thespsys.core.partitionings import Partitioning
@@ -68,7 +68,6 @@ from thespsys.engine.status import ApplicationStatus, ErrorFlag, combine
 from thespsys.errors import (
     ActorSystemError,
     ApplicationFailedError,
-    ApplicationNotInSystemError,
     ConfigurationError,
     RunnerNotStartedError,
     RunnerStartError,
@@ -130,7 +129,7 @@ class ThespianRunner(Runner[Any]):
         # Thespian's external endpoint is not thread-safe; the prompt thread
         # has one of its own, every other ask goes through this lock.
         self._ask_lock = threading.Lock()
-        self._construct_local_apps()
+        self.apps = construct_applications(self.system, self.env)
 
     @property
     def admin_port(self) -> int | None:
@@ -146,7 +145,7 @@ class ThespianRunner(Runner[Any]):
         super().start()
         try:
             if not self.apps:  # stopped before: construct them afresh
-                self._construct_local_apps()
+                self.apps = construct_applications(self.system, self.env)
             self._check_error_settings()
             self.owns_actor_system = self._must_own()
             if self.owns_actor_system:
@@ -182,29 +181,6 @@ class ThespianRunner(Runner[Any]):
                 f"the actor system at admin port {self.admin_port} is gone "
                 "(shut down from outside, or killed)"
             )
-
-    def _construct_local_apps(self) -> None:
-        """Followers, leaders, singles, as eventsourcing's runners construct
-        them; this also creates any missing tables, once, before the actors
-        start. A constructor's error is raised as it is, after closing the
-        applications constructed before it."""
-        env = self.env
-        system = self.system
-        constructors = [
-            *((name, system.follower_cls(name)) for name in system.followers),
-            *((name, system.leader_cls(name)) for name in system.leaders_only),
-            *((name, system.get_app_cls(name)) for name in system.singles),
-        ]
-        try:
-            for name, cls in constructors:
-                self.apps[name] = cls(env=env)
-            for name in sorted({*system.leaders, *system.followers}):
-                require_shared(self.apps[name].recorder, name)
-        except BaseException:
-            for app in self.apps.values():
-                app.close()
-            self.apps.clear()
-            raise
 
     def _check_error_settings(self) -> None:
         """Bad settings fail here, in the caller's process, not in the actors."""
@@ -270,22 +246,10 @@ class ThespianRunner(Runner[Any]):
         """The application of class ``cls`` in this process: before ``start()``
         too, as with eventsourcing's runners (its events are processed once
         the runner starts)."""
-        if not (isinstance(cls, type) and issubclass(cls, Application)):
-            msg = f"get() takes an application class of the system; got {cls!r}"
-            raise TypeError(msg)
         if not self.apps:
             msg = "the runner was stopped and its applications closed: start() it"
             raise RunnerNotStartedError(msg)
-        app = self.apps.get(cls.name)
-        if app is None:
-            raise ApplicationNotInSystemError(cls.name, list(self.apps))
-        if not isinstance(app, cls):
-            msg = (
-                f"get({cls.__qualname__}): this system's application named "
-                f"{cls.name!r} is a {type(app).__qualname__}"
-            )
-            raise TypeError(msg)
-        return app
+        return application_of(self.apps, cls)
 
     def lags(self) -> list[Lag]:
         """Every (follower, pipeline, leader) with its position and the head."""
