@@ -21,8 +21,9 @@ def notification_failure(decider: FailureDecider, notification_id: int = 7) -> D
 
 def test_retry_backs_off_per_notification_and_starts_afresh_after_a_success() -> None:
     decider = FailureDecider(ErrorHandling(ErrorPolicy.RETRY, backoff=BACKOFF))
-    delays = [notification_failure(decider).delay for _ in range(4)]
-    assert delays == [0.1, 0.2, 0.4, 0.4]
+    decisions = [notification_failure(decider) for _ in range(4)]
+    assert [d.delay for d in decisions] == [0.1, 0.2, 0.4, 0.4]
+    assert [d.attempts for d in decisions] == [1, 2, 3, 4]
     assert notification_failure(decider, notification_id=8).delay == 0.1
     decider.succeeded()
     assert notification_failure(decider) == Decision(Action.RETRY, 0.1)
@@ -37,9 +38,9 @@ def test_park_after_the_attempts_orders_a_park_with_the_next_run() -> None:
     decider = FailureDecider(
         ErrorHandling(ErrorPolicy.PARK, park_after=2, backoff=BACKOFF)
     )
-    assert notification_failure(decider) == Decision(Action.RETRY, 0.1)
+    assert notification_failure(decider) == Decision(Action.RETRY, 0.1, 1)
     assert decider.park is None
-    assert notification_failure(decider) == Decision(Action.RETRY, 0.0)
+    assert notification_failure(decider) == Decision(Action.RETRY, 0.0, 2)
     assert decider.park == ParkOrder("Notes", 7, 2, "ValueError: no", "Traceback")
     decider.succeeded()
     assert decider.park is None
@@ -49,5 +50,6 @@ def test_database_failures_back_off_and_a_failed_start_restarts() -> None:
     decider = FailureDecider(ErrorHandling(ErrorPolicy.STOP, backoff=BACKOFF))
     database = [decider.decide(FailureKind.DATABASE, "down", "") for _ in range(3)]
     assert [d.delay for d in database] == [0.1, 0.2, 0.4]
+    assert [d.attempts for d in database] == [1, 2, 3]
     assert {d.action for d in database} == {Action.RETRY}  # whatever the policy
     assert decider.decide(FailureKind.START, "boom", "").action is Action.RESTART

@@ -6,6 +6,7 @@ ThespsysError
 │   └── RescaleRefusedError   the pipeline count cannot change safely yet
 ├── RunnerStartError          the actor system did not come up (cause attached)
 ├── RunnerNotStartedError     start() the runner first
+├── ApplicationNotInSystemError  get() of a class the system does not hold
 ├── ActorSystemError          the actor system cannot be started or reached
 │   ├── ActorTimeoutError     an actor did not answer in time
 │   └── AuthenticationError   the actor system holds another secret, or none
@@ -65,6 +66,21 @@ class RunnerStartError(ThespsysError):
 
 class RunnerNotStartedError(ThespsysError):
     """The runner must be started first."""
+
+
+class ApplicationNotInSystemError(ThespsysError, KeyError):
+    """``get()`` of an application class the system does not hold; a
+    ``KeyError`` too, as eventsourcing's runners raise."""
+
+    def __init__(self, name: str, names: Sequence[str]) -> None:
+        super().__init__(
+            f"{name} is not an application of this system "
+            f"(it has {', '.join(sorted(names))})"
+        )
+        self.name = name
+
+    def __str__(self) -> str:  # KeyError's own would show the message quoted
+        return str(self.args[0])
 
 
 class ActorSystemError(ThespsysError):

@@ -4,6 +4,11 @@ The user's process holds ordinary application objects on the shared database
 (``get()``); commands on leaders there prompt the actors. The actor system
 (SystemActor -> PipelineActor per pipeline id -> ProcessMaster/ProcessSlave per
 follower application) does all following and processing.
+
+As eventsourcing's runners do, the constructor constructs the applications of
+this process (an application whose constructor raises makes it raise that
+error), so events can be recorded before ``start()``; the followers catch up
+when the actors start.
 """
 
 from __future__ import annotations
@@ -18,7 +23,14 @@ from typing import Any, TypeVar
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import PersistenceError
-from eventsourcing.system import EventProcessingError, Follower, Leader, Runner, System
+from eventsourcing.system import (
+    EventProcessingError,
+    Follower,
+    Leader,
+    Runner,
+    RunnerAlreadyStartedError,
+    System,
+)
 
 from thespsys.actors.messages import (
     StartSystemFailure,
@@ -36,11 +48,13 @@ from thespsys.actors.thespian_adapter import (
     listen_on,
     port_accepts_connections,
 )
+from thespsys.applications import application_of, construct_applications
 from thespsys.core.capabilities import (
     DeadLetterStore,
     PartitioningStore,
     require_dead_letters,
 )
+from thespsys.core.follower_hooks import refuse_unused_hooks
 from thespsys.core.partitionings import Partitioning
 from thespsys.core.partitions import Partition, parse_tracking_name
 from thespsys.core.processes import end_process_group
@@ -51,7 +65,7 @@ from thespsys.core.system_spec import Pipe, SystemSpec, as_system, system_topic_
 from thespsys.engine.dead_letter_queue import DeadLetterQueue
 from thespsys.engine.lags import Lag, measure_lags, wait_until_caught_up
 from thespsys.engine.rescaling import prepare_partitionings
-from thespsys.engine.status import ApplicationStatus, combine
+from thespsys.engine.status import ApplicationStatus, ErrorFlag, combine
 from thespsys.errors import (
     ActorSystemError,
     ApplicationFailedError,
@@ -75,6 +89,10 @@ class ThespianRunner(Runner[Any]):
     start) to use it, and ``stop()`` leaves it running. ``join``: True, only
     join (fail if nothing runs there); False, only own (fail if the port is
     taken); None, join if something listens on the port, else own.
+
+    The applications of this process are constructed here, as eventsourcing's
+    runners do: ``get()`` works before ``start()``, and an application whose
+    constructor raises makes this constructor raise that same error.
     """
 
     def __init__(
@@ -97,6 +115,8 @@ class ThespianRunner(Runner[Any]):
         self.join = join
         if join and self.settings.admin_port is None:
             raise ConfigurationError("admin_port", "joining needs the admin port")
+        system_topic_check(self.system)
+        refuse_unused_hooks(self.system)
         self.apps: dict[str, Application[Any]] = {}
         self._partitionings: dict[tuple[str, str], Partitioning | None] = {}
         self.pgid: int | None = None
@@ -110,16 +130,23 @@ class ThespianRunner(Runner[Any]):
         # Thespian's external endpoint is not thread-safe; the prompt thread
         # has one of its own, every other ask goes through this lock.
         self._ask_lock = threading.Lock()
+        self.apps = construct_applications(self.system, self.env)
 
     @property
     def admin_port(self) -> int | None:
         return self._actor_system.port if self._actor_system else None
 
     def start(self) -> None:
+        if self.is_started:
+            msg = (
+                "this runner is started already; stop() it before starting it "
+                "again (or construct another runner)"
+            )
+            raise RunnerAlreadyStartedError(msg)
         super().start()
-        system_topic_check(self.system)
         try:
-            self._construct_local_apps()
+            if not self.apps:  # stopped before: construct them afresh
+                self.apps = construct_applications(self.system, self.env)
             self._check_error_settings()
             self.owns_actor_system = self._must_own()
             if self.owns_actor_system:
@@ -155,17 +182,6 @@ class ThespianRunner(Runner[Any]):
                 f"the actor system at admin port {self.admin_port} is gone "
                 "(shut down from outside, or killed)"
             )
-
-    def _construct_local_apps(self) -> None:
-        # Constructing them here also creates any missing tables, once, before
-        # the actors start.
-        env = self.env
-        for name in self.system.followers:
-            self.apps[name] = self.system.follower_cls(name)(env=env)
-        for name in self.system.leaders_only:
-            self.apps[name] = self.system.leader_cls(name)(env=env)
-        for name in self.system.singles:
-            self.apps[name] = self.system.get_app_cls(name)(env=env)
 
     def _check_error_settings(self) -> None:
         """Bad settings fail here, in the caller's process, not in the actors."""
@@ -243,11 +259,13 @@ class ThespianRunner(Runner[Any]):
             leader.lead(self._prompts)
 
     def get(self, cls: type[TApplication]) -> TApplication:
-        if not self.is_started:
-            raise RunnerNotStartedError("start the runner before get()")
-        app = self.apps[cls.name]
-        assert isinstance(app, cls)
-        return app
+        """The application of class ``cls`` in this process: before ``start()``
+        too, as with eventsourcing's runners (its events are processed once
+        the runner starts)."""
+        if not self.apps:
+            msg = "the runner was stopped and its applications closed: start() it"
+            raise RunnerNotStartedError(msg)
+        return application_of(self.apps, cls)
 
     def lags(self) -> list[Lag]:
         """Every (follower, pipeline, leader) with its position and the head."""
@@ -335,21 +353,32 @@ class ThespianRunner(Runner[Any]):
         assert isinstance(app, Follower)
         return DeadLetterQueue(app, self.system.follows[app.name], self.env or {})
 
+    @property
+    def has_errored(self) -> ErrorFlag:
+        """As ``MultiThreadedRunner.has_errored``: ``is_set()``, ``wait(timeout)``."""
+        return ErrorFlag(self.status)
+
     def watch_for_errors(self, timeout: float | None = None) -> bool:
         """Raise ``EventProcessingError`` (cause: ``ApplicationFailedError``)
-        as soon as an application has failed; False if none did in time."""
-        deadline = time.monotonic() + (timeout or 0.0)
+        as soon as an application has failed; False if none did in time.
+        Without a timeout, watch until one does, as eventsourcing's runners do."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             self._raise_failure()
-            if time.monotonic() >= deadline:
+            if deadline is not None and time.monotonic() >= deadline:
                 return False
             time.sleep(0.1)
 
     def _raise_failure(self) -> None:
+        """``EventProcessingError`` whose message is the original exception's,
+        as eventsourcing's runners make it; where and why it happened, with the
+        traceback, is in its cause (``ApplicationFailedError``, with ``.status``)."""
         for status in self.status():
             if status.is_failed:
                 cause = ApplicationFailedError(status)
-                raise EventProcessingError(str(cause)) from cause
+                raise EventProcessingError(
+                    status.last_error_message or str(cause)
+                ) from cause
 
     def stop(self) -> None:
         failure: EventProcessingError | None = None

@@ -81,8 +81,14 @@ def test_sqlite_in_a_missing_directory_raises_operational_error(tmp_path: Path) 
     datastore = Datastore(f"sqlite:///{tmp_path / 'missing' / 'app.db'}")
     try:
         recorder = SQLApplicationRecorder(datastore, events_table_name="e")
-        with pytest.raises(es.OperationalError):
+        with pytest.raises(es.OperationalError) as raised:
             recorder.create_table()
+        assert (
+            f"unable to open database file {tmp_path / 'missing' / 'app.db'}: its "
+            f"directory {tmp_path / 'missing'} does not exist"
+        ) in str(raised.value)
+        (tmp_path / "missing").mkdir()  # once it exists, the same store works
+        recorder.create_table()
     finally:
         datastore.close()
 

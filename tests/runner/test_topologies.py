@@ -99,8 +99,9 @@ def test_runner_contract(sqlite_url: str) -> None:
     env = {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": sqlite_url}
     runner = ThespianRunner(System(pipes=[[Notes, Tallies]]), env=env)
     assert isinstance(runner, Runner)
+    assert isinstance(runner.get(Notes), Notes)  # constructed with the runner
     with pytest.raises(RunnerNotStartedError):
-        runner.get(Notes)
+        runner.wait()
     with runner:
         assert runner.is_started
         pgid, port = runner.pgid, runner.admin_port

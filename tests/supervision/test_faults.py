@@ -145,8 +145,13 @@ def test_constructor_failure_restarts_with_backoff_then_fails_visibly(
         )
         assert runner.get(Tallies).count("Note.Written") == 1
     # stop() re-raises the error that stopped an application.
+    # Its message is the original error's, as with eventsourcing's runners;
+    # the cause says where and how often.
+    assert str(stopped.error) == "BrokenInActors cannot start here"
     assert isinstance(stopped.error.__cause__, ApplicationFailedError)
-    assert "BrokenInActors" in str(stopped.error)
+    assert "BrokenInActors (pipeline 0) failed: slave exited 3 times" in str(
+        stopped.error.__cause__
+    )
 
 
 def test_retry_policy_retries_with_backoff_visibly(env: dict[str, str]) -> None:
@@ -181,8 +186,13 @@ def test_stop_policy_stops_the_application_and_reports(env: dict[str, str]) -> N
         write(runner, "fine", "fail-always", "never reached")
         with pytest.raises(EventProcessingError) as watched:
             runner.watch_for_errors(timeout=30)
-        assert "cannot process 'fail-always'" in str(watched.value)
-        assert "Traceback" in str(watched.value.__cause__)
+        assert watched.value.args == ("cannot process 'fail-always'",)
+        cause = watched.value.__cause__
+        assert isinstance(cause, ApplicationFailedError)
+        assert "Faulty (pipeline 0) failed: ValueError: cannot process" in str(cause)
+        assert "(notification 2 of Notes)" in str(cause)
+        assert "Traceback" in str(cause)
+        assert cause.status.last_error_message == "cannot process 'fail-always'"
         with pytest.raises(EventProcessingError):
             runner.wait(timeout=30)  # Faulty will never catch up: no waiting
         write(runner, "others go on")

@@ -58,6 +58,9 @@ class ProcessMaster(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
         self.state = ProcessState.STARTING
         self.last_error: str | None = None
         self.last_traceback: str | None = None
+        self.last_error_message: str | None = None  # the exception's own str()
+        self.attempts = 0  # failed runs in a row
+        self.retry_in: float | None = None  # while retrying: the backoff
         self.routes: PromptRoutes | None = None
         self.unrouted: set[int] = set()  # recorded before the routes came
 
@@ -138,6 +141,10 @@ class ProcessMaster(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
         self.run_started = None
         self.failures.succeeded()
         if self.state == ProcessState.RETRYING:
+            log.warning(
+                "%s recovered after %d failed attempt(s)", self._name, self.attempts
+            )
+            self.attempts, self.retry_in = 0, None
             self._set_state(ProcessState.RUNNING)
         if response.recorded_slices:
             self._prompt_followers(response.recorded_slices)
@@ -162,9 +169,9 @@ class ProcessMaster(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
             self.send(address, prompt)
 
     def receiveMsg_RunFailure(self, failure: RunFailure, sender: Any) -> None:
-        log.error("%s failed: %s\n%s", self._name, failure.error, failure.traceback)
         self.run_started = None
         self.last_error, self.last_traceback = failure.error, failure.traceback
+        self.last_error_message = failure.message
         decision = self.failures.decide(
             failure.kind,
             failure.error,
@@ -172,17 +179,41 @@ class ProcessMaster(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
             failure.tracking_name,
             failure.notification_id,
         )
+        self.attempts = decision.attempts
         if decision.action is Action.RESTART:
+            log.error("%s could not start: %s", self._name, failure.traceback)
             self.scheduler.interrupted()
             self._publish()  # the slave exits; ChildActorExited restarts it
             return
         self.scheduler.failed()
         if decision.action is Action.STOP:
+            log.error(
+                "%s stopped processing (error policy stop): %s",
+                self._name,
+                failure.traceback,
+            )
             self._set_state(ProcessState.FAILED, failure.error, failure.traceback)
         else:
-            self._retry_after(decision.delay)
+            self._retry_after(decision.delay, failure)
 
-    def _retry_after(self, delay: float) -> None:
+    def _retry_after(self, delay: float, failure: RunFailure) -> None:
+        """One warning per attempt, the traceback with the first only."""
+        self.retry_in = delay
+        if self.attempts == 1:
+            log.warning(
+                "%s failed, retrying in %.2g s (attempt 1): %s",
+                self._name,
+                delay,
+                failure.traceback,
+            )
+        else:
+            log.warning(
+                "%s failed again, retrying in %.2g s (attempt %d): %s",
+                self._name,
+                delay,
+                self.attempts,
+                failure.error,
+            )
         self._set_state(ProcessState.RETRYING)
         self._wake(delay, RETRY)
 
@@ -210,7 +241,7 @@ class ProcessMaster(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
             return
         if time.monotonic() - self.run_started <= deadline:
             return
-        self.last_error = (
+        self.last_error = self.last_error_message = (
             f"slave busy for more than {deadline:g} s with one run; ended it"
         )
         log.error("%s: %s", self._name, self.last_error)
@@ -252,5 +283,8 @@ class ProcessMaster(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
                 last_traceback=self.last_traceback,
                 master_pid=os.getpid(),
                 slave_pid=self.slave_pid,
+                last_error_message=self.last_error_message,
+                attempts=self.attempts,
+                retry_in=self.retry_in if self.state == ProcessState.RETRYING else None,
             ),
         )

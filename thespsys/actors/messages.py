@@ -174,6 +174,7 @@ class RunFailure:
     traceback: str
     tracking_name: str | None = None
     notification_id: int | None = None
+    message: str | None = None  # the original exception's own str()
 
 
 # ProcessMaster / PipelineActor -> SystemActor; Runner <-> SystemActor

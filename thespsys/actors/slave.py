@@ -48,7 +48,13 @@ class ProcessSlave(DropsUnknownMessages, ActorTypeDispatcher):  # type: ignore[m
                 FailureKind.DATABASE if is_database_error(error) else FailureKind.START
             )
             self.send(
-                sender, RunFailure(kind, _describe(error), traceback.format_exc())
+                sender,
+                RunFailure(
+                    kind,
+                    _describe(error),
+                    traceback.format_exc(),
+                    message=str(error),
+                ),
             )
             if kind == FailureKind.START:
                 self.send(self.myAddress, ActorExitRequest())
@@ -66,13 +72,17 @@ class ProcessSlave(DropsUnknownMessages, ActorTypeDispatcher):  # type: ignore[m
                     traceback.format_exc(),
                     error.tracking_name,
                     error.notification_id,
+                    message=str(error.__cause__ or error),
                 ),
             )
         except Exception as error:
             self.send(
                 sender,
                 RunFailure(
-                    FailureKind.DATABASE, _describe(error), traceback.format_exc()
+                    FailureKind.DATABASE,
+                    _describe(error),
+                    traceback.format_exc(),
+                    message=str(error),
                 ),
             )
         else:

@@ -93,5 +93,7 @@ def exit_code(error: BaseException) -> ExitCode:
 
 
 def one_line(error: BaseException) -> str:
+    if isinstance(error, EventProcessingError) and error.__cause__ is not None:
+        error = error.__cause__  # which application, where: not only the message
     text = str(error).strip() or type(error).__name__
     return " ".join(text.splitlines()[0].split()) if "\n" in text else text

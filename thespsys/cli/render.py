@@ -53,6 +53,8 @@ def status_rows(
                 "events_per_second": round(moved / seconds, 1) if seconds else None,
                 "restarts": status.restarts,
                 "parked": status.parked,
+                "attempts": status.attempts,
+                "retry_in": status.retry_in,
                 "last_error": status.last_error,
                 "master_pid": status.master_pid,
                 "slave_pid": status.slave_pid,
@@ -69,6 +71,8 @@ def status_table(rows: Sequence[dict[str, Any]]) -> Table:
         table.add_column(column, justify="left" if column == "last error" else "right")
     for row in rows:
         state = row["state"] + (" (rescaling)" if row["rescaling"] else "")
+        if row["state"] == "retrying":
+            state += _retrying(row)
         style = STATE_STYLES.get(row["state"], "")
         table.add_row(
             row["application"],
@@ -82,6 +86,12 @@ def status_table(rows: Sequence[dict[str, Any]]) -> Table:
             (row["last_error"] or "").splitlines()[0][:60] if row["last_error"] else "",
         )
     return table
+
+
+def _retrying(row: dict[str, Any]) -> str:
+    """``retrying (attempt 4, next in 0.8 s)``: so that it cannot be missed."""
+    next_in = f", next in {row['retry_in']:.2g} s" if row["retry_in"] else ""
+    return f" (attempt {row['attempts']}{next_in})"
 
 
 def _positions(positions: dict[str, int | None]) -> str:
@@ -106,6 +116,27 @@ def render_status(rows: Sequence[dict[str, Any]], record: SystemRecord) -> None:
         f"{record.admin_port}, up {up:.0f} s"
     )
     console.print(status_table(rows))
+    for line in attention_lines(rows):
+        console.print(line, style="bold", highlight=False, markup=False)
+
+
+def attention_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Under the table, one line per application that retries or has failed,
+    with its whole last error: the table cuts it short."""
+    lines = []
+    for row in rows:
+        if row["state"] not in ("retrying", "failed"):
+            continue
+        what = (
+            f"is retrying{_retrying(row)}"
+            if row["state"] == "retrying"
+            else "has failed"
+        )
+        error = (row["last_error"] or "no error reported").splitlines()[0]
+        lines.append(
+            f"{row['application']} (pipeline {row['pipeline']}) {what}: {error}"
+        )
+    return lines
 
 
 def render_letters(letters: Sequence[DeadLetter], *, as_json: bool) -> None:

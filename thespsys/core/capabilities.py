@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.popo import POPORecorder
 
 from thespsys.core.partitions import SLICE_COUNT
 from thespsys.errors import ConfigurationError
@@ -109,6 +110,23 @@ def require_partitioned(recorder: Any, who: str) -> PartitionedNotificationLog:
         raise _missing(recorder, who, "cannot select notifications by partition")
     assert isinstance(recorder, PartitionedNotificationLog)
     return recorder
+
+
+def require_shared(recorder: Any, who: str) -> None:
+    """Events kept in one process's memory (eventsourcing's default ``POPO``
+    persistence, an in-memory SQLite database) cannot reach the actor
+    processes: nothing would ever be processed."""
+    pool = getattr(getattr(recorder, "datastore", None), "pool", None)
+    if isinstance(recorder, POPORecorder) or getattr(
+        pool, "is_sqlite_memory_mode", False
+    ):
+        raise ConfigurationError(
+            "PERSISTENCE_MODULE",
+            f"{who}: {type(recorder).__qualname__} keeps the events in this "
+            "process's memory, where the actor processes that run the "
+            f"followers cannot read them; use {THESPSYS_STORE} with a "
+            "DATABASE_URL (a SQLite file or PostgreSQL)",
+        )
 
 
 def require_dead_letters(recorder: Any, who: str) -> DeadLetterStore:

@@ -57,10 +57,18 @@ def _application_class(obj: object) -> type[Application[Any]]:
     raise TypeError(msg)
 
 
+EXPECTED = (
+    "an eventsourcing System (System(pipes=[[A, B]])), a pipeline expression "
+    "(pipe(A) | B) or a tuple of them"
+)
+
+
 def as_system(definition: System | Pipe | Iterable[Pipe]) -> System:
     """Accept a System, a pipeline expression, or a tuple of expressions."""
     if isinstance(definition, System):
         return definition
+    if isinstance(definition, type):
+        raise TypeError(_class_given(definition))
     if isinstance(definition, types.UnionType):
         msg = (
             "'A | B' on plain classes is a typing union, which drops repeated "
@@ -69,12 +77,41 @@ def as_system(definition: System | Pipe | Iterable[Pipe]) -> System:
         raise TypeError(msg)
     if isinstance(definition, Pipe):
         return System(pipes=[definition.classes])
+    if isinstance(definition, str | bytes) or not isinstance(definition, Iterable):
+        msg = f"expected {EXPECTED}; got {_shown(definition)}"
+        raise TypeError(msg)
     pipes = list(definition)
     for each in pipes:
         if not isinstance(each, Pipe):
-            msg = f"not a pipeline expression: {each!r} (use pipe(A) | B)"
+            msg = (
+                f"expected {EXPECTED}; got {_shown(definition)}, in which "
+                f"{_shown(each)} is not a pipeline expression (use pipe(A) | B)"
+            )
             raise TypeError(msg)
+    if not pipes:
+        msg = f"expected {EXPECTED}; got an empty {type(definition).__name__}"
+        raise TypeError(msg)
     return System(pipes=[each.classes for each in pipes])
+
+
+def _class_given(cls: type) -> str:
+    if issubclass(cls, System):
+        return (
+            f"expected {EXPECTED}; got the class System itself: construct one, "
+            "System(pipes=[[A, B]])"
+        )
+    if issubclass(cls, Application):
+        return (
+            f"expected {EXPECTED}; got the application class {cls.__name__}: "
+            f"a system of it alone is pipe({cls.__name__}), or "
+            f"System(pipes=[[{cls.__name__}]])"
+        )
+    return f"expected {EXPECTED}; got the class {cls.__qualname__}"
+
+
+def _shown(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True, slots=True)

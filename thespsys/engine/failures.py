@@ -35,6 +35,7 @@ class Action(enum.Enum):
 class Decision:
     action: Action
     delay: float = 0.0
+    attempts: int = 1  # failed attempts so far at this notification (or database)
 
 
 @dataclass(slots=True)
@@ -63,17 +64,19 @@ class FailureDecider:
         if kind is FailureKind.DATABASE:
             self._database_failures += 1
             return Decision(
-                Action.RETRY, self.errors.backoff.delay(self._database_failures)
+                Action.RETRY,
+                self.errors.backoff.delay(self._database_failures),
+                self._database_failures,
             )
         assert tracking_name is not None and notification_id is not None
         key = (tracking_name, notification_id)
         attempts = self._attempts[key] = self._attempts.get(key, 0) + 1
         if self.errors.policy is ErrorPolicy.STOP:
-            return Decision(Action.STOP)
+            return Decision(Action.STOP, attempts=attempts)
         if (
             self.errors.policy is ErrorPolicy.PARK
             and attempts >= self.errors.park_after
         ):
             self.park = ParkOrder(*key, attempts, error, traceback)
-            return Decision(Action.RETRY)
-        return Decision(Action.RETRY, self.errors.backoff.delay(attempts))
+            return Decision(Action.RETRY, attempts=attempts)
+        return Decision(Action.RETRY, self.errors.backoff.delay(attempts), attempts)

@@ -7,7 +7,8 @@ One ask and a few indexed queries: cheap enough to call every second.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from thespsys.core.partitions import Partition
@@ -27,6 +28,11 @@ class ProcessStatus:
     last_traceback: str | None = None
     master_pid: int | None = None
     slave_pid: int | None = None
+    # The original exception's own message (``last_error`` adds its type and
+    # where it happened): what eventsourcing's EventProcessingError says.
+    last_error_message: str | None = None
+    attempts: int = 0  # failed runs in a row while retrying
+    retry_in: float | None = None  # the backoff before the next attempt
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,9 @@ class ApplicationStatus:
     slave_pid: int | None
     partition: Partition | None = None  # of the slices, in the count in force
     rescaling: bool = False  # still passing what an earlier count processed
+    last_error_message: str | None = None  # the original exception's message
+    attempts: int = 0  # failed runs in a row while retrying
+    retry_in: float | None = None  # the backoff before the next attempt
 
     @property
     def behind(self) -> int:
@@ -83,6 +92,32 @@ def combine(
                 slave_pid=process.slave_pid,
                 partition=partitions.get(process.pipeline_id),
                 rescaling=key in rescaling,
+                last_error_message=process.last_error_message,
+                attempts=process.attempts,
+                retry_in=process.retry_in,
             )
         )
     return rows
+
+
+class ErrorFlag:
+    """``MultiThreadedRunner.has_errored`` for code written against it, read
+    from the statuses: ``is_set()`` once an application has failed,
+    ``wait(timeout)`` until one does (True) or the time is up (False)."""
+
+    def __init__(
+        self, statuses: Callable[[], Sequence[ApplicationStatus]], interval: float = 0.1
+    ) -> None:
+        self._statuses = statuses
+        self._interval = interval
+
+    def is_set(self) -> bool:
+        return any(status.is_failed for status in self._statuses())
+
+    def wait(self, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.is_set():
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(self._interval)
+        return True

@@ -24,8 +24,10 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sqlite3
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy
@@ -63,6 +65,21 @@ def _create_sqlite_engine(url: URL, options: EngineOptions) -> Engine:
             "timeout": options.busy_timeout,
         },
     )
+
+    @event.listens_for(engine, "do_connect")
+    def _check_directory(*_: Any) -> None:
+        """SQLite creates a missing file, not its directory, and then says only
+        "unable to open database file": say which, and why."""
+        database = url.database or ""
+        if database.startswith("file:") or url.query.get("uri"):
+            return  # a URI filename: SQLite's to interpret
+        directory = Path(database).absolute().parent
+        if not directory.is_dir():
+            msg = (
+                f"unable to open database file {database}: its directory "
+                f"{directory} does not exist"
+            )
+            raise sqlite3.OperationalError(msg)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
