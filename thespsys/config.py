@@ -38,6 +38,7 @@ RUNNER_KEYS: dict[str, type[Any]] = {
     "ask_timeout": float,
     "processing_deadline": float,
     "bind_all_interfaces": bool,
+    "wakeup_interval": float,
 }
 SYSTEM_KEYS: dict[str, type[Any]] = {
     "topic": str,

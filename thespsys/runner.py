@@ -59,6 +59,7 @@ from thespsys.errors import (
     RunnerStartError,
     ThespsysError,
 )
+from thespsys.persistence.settings import without_notify
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +159,16 @@ class ThespianRunner(Runner[Any]):
     def _construct_local_apps(self) -> None:
         # Constructing them here also creates any missing tables, once, before
         # the actors start.
-        env = self.env
+        # Saves on leaders here are prompted by the prompt forwarder: no NOTIFY.
+        env = self.env or {}
         for name in self.system.followers:
-            self.apps[name] = self.system.follower_cls(name)(env=env)
+            self.apps[name] = self.system.follower_cls(name)(
+                env=without_notify(name, env)
+            )
         for name in self.system.leaders_only:
-            self.apps[name] = self.system.leader_cls(name)(env=env)
+            self.apps[name] = self.system.leader_cls(name)(
+                env=without_notify(name, env)
+            )
         for name in self.system.singles:
             self.apps[name] = self.system.get_app_cls(name)(env=env)
 

@@ -86,6 +86,19 @@ class DirectoryRequest:
     """Answered with the current ``Directory``."""
 
 
+# SystemActor -> ChangeWatcher (and the Directory, as to masters)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRequest:
+    """Watch the leaders' logs every ``interval`` seconds; prompt the masters."""
+
+    spec: SystemSpec
+    env: tuple[tuple[str, str], ...]
+    pipeline_ids: tuple[int, ...]
+    interval: float
+
+
 # SystemActor -> PipelineActor
 
 

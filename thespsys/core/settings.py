@@ -24,6 +24,10 @@ class RunnerSettings:
     ``processing_deadline``: seconds after which a slave still busy with one
     run is taken for stuck, killed (its transaction rolls back) and replaced.
     ``restarts``: how crashed slaves, masters and pipelines are restarted.
+    ``wakeup_interval``: seconds between looks at the databases' change feeds
+    (``thespsys.actors.watcher``), which wake the masters when another process
+    wrote to a leader; 0 turns that off (then only the poll timer sees such
+    writes).
     """
 
     base: str = "multiprocTCPBase"
@@ -35,6 +39,7 @@ class RunnerSettings:
     ask_timeout: float = 10.0
     bind_all_interfaces: bool = False
     processing_deadline: float = 60.0
+    wakeup_interval: float = 0.005
     restarts: RestartPolicy = field(default_factory=RestartPolicy)
 
     def __post_init__(self) -> None:
@@ -55,5 +60,9 @@ class RunnerSettings:
         ):
             if not getattr(self, name) > 0:
                 raise ConfigurationError(name, "must be a positive number of seconds")
+        if not self.wakeup_interval >= 0:
+            raise ConfigurationError(
+                "wakeup_interval", "must be 0 (off) or a positive number of seconds"
+            )
         if self.batch_size < 1:
             raise ConfigurationError("batch_size", "must be at least 1")

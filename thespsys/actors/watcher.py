@@ -1,0 +1,81 @@
+"""ChangeWatcher: one per actor system; wakes the masters whose leaders' logs
+got new events, whoever wrote them (a web worker, a script, another host).
+
+Every ``wakeup_interval`` seconds it polls the change feeds of the system's
+databases (``thespsys.engine.wakeups``: one LISTEN connection per PostgreSQL
+database, ``PRAGMA data_version`` on SQLite) and sends one ``Prompt`` per
+master concerned, routed by the ``Directory`` the SystemActor sends it, as
+masters prompt each other. Writes by the actors and the runner's own
+applications prompt the masters themselves; on PostgreSQL they do not NOTIFY
+(``DATABASE_NOTIFY=no``), on SQLite they are seen too, and a master folds
+such a prompt into the run it has outstanding. The masters' poll timer stays
+the safety net.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from thespian.actors import ActorTypeDispatcher, WakeupMessage
+
+from thespsys.actors.messages import Directory, StopRequest, WatchRequest
+from thespsys.actors.prompts import PromptRoutes
+from thespsys.actors.stopping import StoppingMixin
+from thespsys.core.processes import die_with_parent
+from thespsys.engine.wakeups import ChangeWatch, watched_leaders
+
+log = logging.getLogger(__name__)
+
+
+class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        die_with_parent()
+        self.watch: ChangeWatch | None = None
+        self.routes: PromptRoutes | None = None
+        self.interval = timedelta(0)
+        self.pending: dict[str, set[int]] = {}
+
+    def receiveMsg_WatchRequest(self, request: WatchRequest, sender: Any) -> None:
+        env = dict(request.env)
+        leaders, unwatched = watched_leaders(request.spec.to_system(), env)
+        for name in unwatched:
+            log.info(
+                "%s is not on thespsys.persistence: its followers see writes "
+                "from other processes at their next poll",
+                name,
+            )
+        self.watch = ChangeWatch(leaders, with_slices=len(request.pipeline_ids) > 1)
+        self.interval = timedelta(seconds=request.interval)
+        if not self.watch.is_empty:
+            self.wakeupAfter(self.interval)
+
+    def receiveMsg_Directory(self, directory: Directory, sender: Any) -> None:
+        if self.routes is None or directory.version > self.routes.version:
+            self.routes = PromptRoutes(directory)
+
+    def receiveMsg_WakeupMessage(self, _: WakeupMessage, sender: Any) -> None:
+        if self.stopping or self.watch is None:
+            return
+        for name, slices in self.watch.poll(time.monotonic()).items():
+            self.pending.setdefault(name, set()).update(slices)
+        if self.pending and self.routes is not None:
+            pending, self.pending = self.pending, {}
+            for address, prompt in self.routes.prompts(pending):
+                self.send(address, prompt)
+        self.wakeupAfter(self.interval)
+
+    def receiveMsg_StopRequest(self, request: StopRequest, sender: Any) -> None:
+        self._close()
+        super().receiveMsg_StopRequest(request, sender)
+
+    def receiveMsg_ActorExitRequest(self, message: Any, sender: Any) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self.watch is not None:
+            self.watch.close()
+            self.watch = None
