@@ -7,8 +7,8 @@ whole system. A leader on another persistence module is not watched: its
 followers see other processes' writes at their masters' next poll.
 
 A broken feed is logged (a warning, once per outage) and reopened with
-backoff; once it is back, every leader on it counts as changed, since writes
-made meanwhile went unseen. Meanwhile the masters' poll timer still
+backoff; whenever a feed opens, every leader on it counts as changed, since
+writes made before went unseen. Meanwhile the masters' poll timer still
 processes everything, only later.
 """
 
@@ -97,7 +97,7 @@ class ChangeWatch:
             if database.feed is None:
                 if not self._open(database, now):
                     continue
-                if database.broken:  # back: what was written meanwhile went unseen
+                if database.broken:
                     database.broken = False
                     database.delay = REOPEN_INITIAL
                     log.warning(
@@ -105,8 +105,10 @@ class ChangeWatch:
                         database.url,
                         ", ".join(sorted(database.leaders.values())),
                     )
-                    for name in database.leaders.values():
-                        changed[name] = set()
+                # What was written before it opened went unseen (while it was
+                # down, or while this watcher was being restarted).
+                for name in database.leaders.values():
+                    changed[name] = set()
             assert database.feed is not None
             try:
                 changes = database.feed.poll()
