@@ -60,13 +60,18 @@ class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def receiveMsg_WakeupMessage(self, _: WakeupMessage, sender: Any) -> None:
         if self.stopping or self.watch is None:
             return
-        for name, slices in self.watch.poll(time.monotonic()).items():
-            self.pending.setdefault(name, set()).update(slices)
-        if self.pending and self.routes is not None:
-            pending, self.pending = self.pending, {}
-            for address, prompt in self.routes.prompts(pending):
-                self.send(address, prompt)
-        self.wakeupAfter(self.interval)
+        try:
+            for name, slices in self.watch.poll(time.monotonic()).items():
+                self.pending.setdefault(name, set()).update(slices)
+            if self.pending and self.routes is not None:
+                pending, self.pending = self.pending, {}
+                for address, prompt in self.routes.prompts(pending):
+                    self.send(address, prompt)
+        except Exception:
+            # Never stop looking: a raising handler would end the timer.
+            log.exception("change watcher: could not look for changes")
+        finally:
+            self.wakeupAfter(self.interval)
 
     def receiveMsg_StopRequest(self, request: StopRequest, sender: Any) -> None:
         self._close()
