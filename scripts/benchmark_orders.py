@@ -286,6 +286,7 @@ def run_one(variant: Variant, env: dict[str, str], orders: int, commands: int) -
         _raise_errors = lambda: runner.watch_for_errors(0)  # noqa: E731
     try:
         groups = [runner.pgid] if getattr(runner, "pgid", None) else []
+        pgid, port = getattr(runner, "pgid", None), getattr(runner, "admin_port", None)
         with PeakPss(lambda: groups) as peak:
             rate = throughput(runner, orders)
         warm_up = min(5, commands)
@@ -305,6 +306,11 @@ def run_one(variant: Variant, env: dict[str, str], orders: int, commands: int) -
             "other_process": percentiles_ms(elsewhere),
         },
         "peak_pss_mb": peak.peak_kib / 1024,
+        # So that whoever ran this can check that the actor system is gone.
+        "actor_system": {
+            "pgid": pgid,
+            "admin_port": port,
+        },
     }
 
 
