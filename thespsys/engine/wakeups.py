@@ -18,12 +18,13 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from eventsourcing.persistence import OperationalError
 from eventsourcing.system import System
 from eventsourcing.utils import Environment
 from sqlalchemy.engine import URL
 
 from thespsys.core.capabilities import THESPSYS_STORE
-from thespsys.persistence.changes import ChangeFeed, ChangeFeedError, open_change_feed
+from thespsys.persistence.changes import ChangeFeed, open_change_feed
 from thespsys.persistence.naming import events_table_name
 from thespsys.persistence.settings import read_settings
 
@@ -112,7 +113,7 @@ class ChangeWatch:
             assert database.feed is not None
             try:
                 changes = database.feed.poll()
-            except ChangeFeedError as error:
+            except OperationalError as error:
                 self._lost(database, now, str(error))
                 continue
             for table, slices in changes.items():
@@ -129,7 +130,7 @@ class ChangeWatch:
                 with_slices=self._with_slices,
                 connect_timeout=database.connect_timeout,
             )
-        except ChangeFeedError as error:
+        except OperationalError as error:
             self._lost(database, now, str(error))
             return False
         return True

@@ -13,8 +13,9 @@ One feed per database, each on one connection of its own (not pooled):
   microseconds.
 
 Neither is in SQLAlchemy (LISTEN needs the driver's own connection), hence
-this module. A broken connection raises ``ChangeFeedError``; the caller opens
-a new feed, and should assume that anything may have changed meanwhile.
+this module. A broken connection raises eventsourcing's ``OperationalError``;
+the caller opens a new feed, and should assume that anything may have changed
+meanwhile.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import time
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from eventsourcing.persistence import OperationalError
 from sqlalchemy.engine import URL
 
 from thespsys.persistence.naming import CHANGES_CHANNEL
@@ -33,10 +35,6 @@ APPLICATION_NAME = "thespsys-listener"
 
 # table name -> slices of the new rows (empty: not known, any slice)
 Changes = dict[str, set[int]]
-
-
-class ChangeFeedError(Exception):
-    """The feed's connection failed; changes may have been missed."""
 
 
 class ChangeFeed(Protocol):
@@ -85,7 +83,7 @@ class PostgresChangeFeed:
             with self._connection.cursor() as cursor:
                 cursor.execute(f"LISTEN {CHANGES_CHANNEL}")
         except self._errors as error:
-            raise ChangeFeedError(f"cannot listen on {url!r}: {error}") from error
+            raise OperationalError(f"cannot listen on {url!r}: {error}") from error
         self._pinged = time.monotonic()
 
     @property
@@ -101,7 +99,7 @@ class PostgresChangeFeed:
                     cursor.execute("SELECT 1")
             self._connection.poll()
         except self._errors as error:
-            raise ChangeFeedError(f"lost the listening connection: {error}") from error
+            raise OperationalError(f"lost the listening connection: {error}") from error
         changes: Changes = {}
         notifies = self._connection.notifies
         for notify in notifies:
@@ -129,7 +127,7 @@ class SQLiteChangeFeed:
             self._version = self._data_version()
             self._heads = {table: self._head(table) for table in tables}
         except sqlite3.Error as error:
-            raise ChangeFeedError(f"cannot watch {path}: {error}") from error
+            raise OperationalError(f"cannot watch {path}: {error}") from error
 
     def _data_version(self) -> int:
         return int(self._connection.execute("PRAGMA data_version").fetchone()[0])
@@ -163,7 +161,7 @@ class SQLiteChangeFeed:
                     else set()
                 )
         except sqlite3.Error as error:
-            raise ChangeFeedError(f"cannot read the database: {error}") from error
+            raise OperationalError(f"cannot read the database: {error}") from error
         return changes
 
     def close(self) -> None:
