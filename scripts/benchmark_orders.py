@@ -428,21 +428,20 @@ def chart(results: list[dict[str, Any]], path: Path, orders: int) -> str | None:
         1, len(databases), figsize=(7 * len(databases), 6), squeeze=False
     )
     for axis, database in zip(axes[0], databases, strict=True):
-        rows = [
-            r for r in results if r["database"] == database and "orders_per_second" in r
-        ]
+        rows = [r for r in results if r["database"] == database]
         labels = [r["label"] for r in rows]
-        rates = [r["orders_per_second"] for r in rows]
+        rates = [r.get("orders_per_second", 0.0) for r in rows]
         colours = [
             "tab:blue" if r["runner"] == "ThespianRunner" else "tab:gray" for r in rows
         ]
         bars = axis.barh(labels, rates, color=colours)
         for bar, r in zip(bars, rows, strict=True):
             ratio = r.get("ratio_to_best_multithreaded")
+            note = "skipped" if "skipped" in r else "failed"
             axis.text(
                 bar.get_width(),
                 bar.get_y() + bar.get_height() / 2,
-                f" {ratio:.2f}x" if ratio else "",
+                f" {ratio:.2f}x" if ratio else f" {note}",
                 va="center",
                 fontsize=8,
             )

@@ -63,6 +63,10 @@ class Prompt:
 
     leader_name: str
     slices: tuple[int, ...] = ()
+    # From the ChangeWatcher: when it saw the new events (time.monotonic(),
+    # the machine's clock), after they were committed. A run requested since
+    # then reads them already.
+    seen_at: float | None = None
 
 
 # SystemActor -> ProcessMaster; Runner <-> SystemActor

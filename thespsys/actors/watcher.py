@@ -7,15 +7,16 @@ database, ``PRAGMA data_version`` on SQLite) and sends one ``Prompt`` per
 master concerned, routed by the ``Directory`` the SystemActor sends it, as
 masters prompt each other. Writes by the actors and the runner's own
 applications prompt the masters themselves; on PostgreSQL they do not NOTIFY
-(``DATABASE_NOTIFY=no``), on SQLite they are seen too, and a master folds
-such a prompt into the run it has outstanding. The masters' poll timer stays
-the safety net.
+(``DATABASE_NOTIFY=no``); on SQLite they are seen too, and a master drops
+a prompt stamped (``seen_at``) before the run it requested last. The
+masters' poll timer stays the safety net.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -61,12 +62,13 @@ class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         if self.stopping or self.watch is None:
             return
         try:
-            for name, slices in self.watch.poll(time.monotonic()).items():
+            now = time.monotonic()
+            for name, slices in self.watch.poll(now).items():
                 self.pending.setdefault(name, set()).update(slices)
             if self.pending and self.routes is not None:
                 pending, self.pending = self.pending, {}
                 for address, prompt in self.routes.prompts(pending):
-                    self.send(address, prompt)
+                    self.send(address, replace(prompt, seen_at=now))
         except Exception:
             # Never stop looking: a raising handler would end the timer.
             log.exception("change watcher: could not look for changes")
