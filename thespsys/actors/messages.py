@@ -63,9 +63,9 @@ class Prompt:
 
     leader_name: str
     slices: tuple[int, ...] = ()
-    # From the ChangeWatcher: when it saw the new events (time.monotonic(),
-    # the machine's clock), after they were committed. A run requested since
-    # then reads them already.
+    # A time (time.monotonic(), the machine's clock) after the new events were
+    # committed: when the sender learnt of them. A run its master requested
+    # since then reads them already. None: unknown.
     seen_at: float | None = None
 
 

@@ -7,8 +7,9 @@ database, ``PRAGMA data_version`` on SQLite) and sends one ``Prompt`` per
 master concerned, routed by the ``Directory`` the SystemActor sends it, as
 masters prompt each other. Writes by the actors and the runner's own
 applications prompt the masters themselves; on PostgreSQL they do not NOTIFY
-(``DATABASE_NOTIFY=no``); on SQLite they are seen too, and a master drops
-a prompt stamped (``seen_at``) before the run it requested last. The
+(``DATABASE_NOTIFY=no``); on SQLite they are seen too. Every prompt says
+when its sender learnt of the new events (``Prompt.seen_at``), and a master
+drops one when it has requested a run since: that run reads them. The
 masters' poll timer stays the safety net.
 """
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -67,8 +67,8 @@ class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
                 self.pending.setdefault(name, set()).update(slices)
             if self.pending and self.routes is not None:
                 pending, self.pending = self.pending, {}
-                for address, prompt in self.routes.prompts(pending):
-                    self.send(address, replace(prompt, seen_at=now))
+                for address, prompt in self.routes.prompts(pending, seen_at=now):
+                    self.send(address, prompt)
         except Exception:
             # Never stop looking: a raising handler would end the timer.
             log.exception("change watcher: could not look for changes")
