@@ -7,6 +7,8 @@ can make the deadlines.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -17,7 +19,7 @@ import sqlalchemy
 
 from examples.orders import Orders, Payments, system
 from tests.support.actors import running
-from thespsys.core.processes import wait_for
+from thespsys.core.processes import actor_processes, wait_for
 from thespsys.core.settings import RunnerSettings
 from thespsys.persistence.changes import APPLICATION_NAME
 
@@ -68,6 +70,38 @@ def test_commands_from_another_process_are_processed_long_before_the_poll(
         runner.wait(timeout=5)
         orders = runner.get(Orders)
         assert orders.recorder.max_notification_id() == 5 * 3  # created, reserved, paid
+
+
+def watcher_pid(pgid: int) -> int:
+    """The SystemActor's child that has no children: the ChangeWatcher (the
+    PipelineActors have their masters)."""
+    kinds = actor_processes(pgid)
+    parents = {
+        pid: int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        for pid in kinds
+    }
+    (found,) = [
+        pid
+        for pid, kind in kinds.items()
+        if kind == "pipeline" and pid not in parents.values()
+    ]
+    return found
+
+
+def test_a_killed_watcher_is_restarted_and_wakes_the_followers(
+    sqlite_url: str,
+) -> None:
+    env = {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": sqlite_url}
+    with running(system, env, settings=SETTINGS) as runner:
+        assert runner.pgid is not None
+        payments = runner.get(Payments)
+        # admin, logger, SystemActor, watcher, pipeline, 3 masters, 3 slaves
+        assert wait_for(lambda: len(actor_processes(runner.pgid or 0)) == 11, 10)
+        first = watcher_pid(runner.pgid)
+        os.kill(first, signal.SIGKILL)
+        create_orders_elsewhere(env, 2)  # maybe before the new watcher looks
+        assert wait_for(lambda: paid(payments) == 2, timeout=10)
+        assert watcher_pid(runner.pgid) != first
 
 
 def listener_pids(url: str) -> set[int]:
