@@ -73,18 +73,7 @@ def test_commands_from_another_process_are_processed_long_before_the_poll(
 
 
 def watcher_pid(pgid: int) -> int:
-    """The SystemActor's child that has no children: the ChangeWatcher (the
-    PipelineActors have their masters)."""
-    kinds = actor_processes(pgid)
-    parents = {
-        pid: int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        for pid in kinds
-    }
-    (found,) = [
-        pid
-        for pid, kind in kinds.items()
-        if kind == "pipeline" and pid not in parents.values()
-    ]
+    (found,) = [pid for pid, kind in actor_processes(pgid).items() if kind == "watcher"]
     return found
 
 
