@@ -67,3 +67,23 @@ def test_writers_that_prompt_themselves_send_no_notify(postgres_url: str) -> Non
         feed.close()
         quiet.close()
         loud.close()
+
+
+def test_tables_made_before_the_trigger_get_it_at_the_next_start(
+    postgres_url: str,
+) -> None:
+    first = factory(postgres_url)
+    table = first.application_recorder().events_table.name  # type: ignore[attr-defined]
+    with first.datastore.write() as cursor:
+        cursor.execute(f'DROP TRIGGER "{table}_notify" ON "{table}"')
+    first.close()
+
+    again = factory(postgres_url)
+    recorder = again.application_recorder()
+    feed = open_change_feed(parse_database_url(postgres_url, "url"), [table])
+    try:
+        slices = insert(recorder, 1)
+        assert collect(feed, {table: slices}) == {table: slices}
+    finally:
+        feed.close()
+        again.close()

@@ -72,10 +72,11 @@ def notify_trigger_name(table_name: str) -> str:
     return safe_identifier(table_name, "_notify")
 
 
-def _create_notify_trigger(table_name: str, quote_table: str) -> str:
+def _create_notify_trigger(datastore: Datastore, table_name: str) -> str:
+    quote = datastore.quote_table
     return (
-        f"CREATE TRIGGER {notify_trigger_name(table_name)} AFTER INSERT ON "
-        f"{quote_table} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+        f"CREATE TRIGGER {quote(notify_trigger_name(table_name))} AFTER INSERT ON "
+        f"{quote(table_name)} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
         f"EXECUTE FUNCTION {NOTIFY_FUNCTION}()"
     )
 
@@ -254,4 +255,4 @@ def _ensure_notify_triggers(
     existing = {row[0] for row in cursor.fetchall()}
     for name in names:
         if notify_trigger_name(name) not in existing:
-            cursor.execute(_create_notify_trigger(name, datastore.quote_table(name)))
+            cursor.execute(_create_notify_trigger(datastore, name))
