@@ -15,6 +15,8 @@ processes everything, only later.
 from __future__ import annotations
 
 import logging
+import select
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -119,6 +121,27 @@ class ChangeWatch:
             for table, slices in changes.items():
                 changed.setdefault(database.leaders[table], set()).update(slices)
         return changed
+
+    def wait(self, timeout: float, poll_interval: float) -> dict[str, set[int]]:
+        """``poll()`` until there are changes or ``timeout`` has passed:
+        sleeping on the feeds' sockets where all have one (PostgreSQL: woken
+        by the server at once), else looking every ``poll_interval``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            now = time.monotonic()
+            changed = self.poll(now)
+            if changed or now >= deadline:
+                return changed
+            sockets = [
+                database.feed.fileno() if database.feed is not None else None
+                for database in self._databases.values()
+            ]
+            remaining = deadline - now
+            readable = [each for each in sockets if each is not None]
+            if len(readable) < len(sockets):
+                time.sleep(min(poll_interval, remaining))
+            else:
+                select.select(readable, [], [], remaining)
 
     def _open(self, database: _Database, now: float) -> bool:
         if now < database.reopen_at:

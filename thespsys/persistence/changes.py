@@ -40,6 +40,9 @@ Changes = dict[str, set[int]]
 class ChangeFeed(Protocol):
     def poll(self) -> Changes: ...
 
+    def fileno(self) -> int | None:
+        """A socket that becomes readable when there are changes, if any."""
+
     def close(self) -> None: ...
 
 
@@ -86,9 +89,8 @@ class PostgresChangeFeed:
             raise OperationalError(f"cannot listen on {url!r}: {error}") from error
         self._pinged = time.monotonic()
 
-    @property
-    def backend_pid(self) -> int:
-        return int(self._connection.get_backend_pid())
+    def fileno(self) -> int | None:
+        return int(self._connection.fileno())
 
     def poll(self) -> Changes:
         try:
@@ -128,6 +130,9 @@ class SQLiteChangeFeed:
             self._heads = {table: self._head(table) for table in tables}
         except sqlite3.Error as error:
             raise OperationalError(f"cannot watch {path}: {error}") from error
+
+    def fileno(self) -> int | None:
+        return None  # look again after a while
 
     def _data_version(self) -> int:
         return int(self._connection.execute("PRAGMA data_version").fetchone()[0])
