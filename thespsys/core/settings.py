@@ -24,10 +24,10 @@ class RunnerSettings:
     ``processing_deadline``: seconds after which a slave still busy with one
     run is taken for stuck, killed (its transaction rolls back) and replaced.
     ``restarts``: how crashed slaves, masters and pipelines are restarted.
-    ``wakeup_interval``: seconds between looks at the databases' change feeds
-    (``thespsys.actors.watcher``), which wake the masters when another process
-    wrote to a leader; 0 turns that off (then only the poll timer sees such
-    writes).
+    ``wakeup_interval``: seconds between the change watcher's looks at a
+    SQLite file (``thespsys.actors.watcher``; PostgreSQL wakes it at once),
+    which wake the masters when another process wrote to a leader; 0: no
+    watcher (then only the poll timer sees such writes).
     """
 
     base: str = "multiprocTCPBase"
