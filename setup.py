@@ -21,7 +21,10 @@ setup(
         "rich>=13,<16",
     ],
     extras_require={
+        # scripts/benchmark_orders.py draws its chart with it.
+        "bench": ["matplotlib>=3.8,<4"],
         "test": [
+            "matplotlib>=3.8,<4",  # the benchmark script's test writes a chart
             "pytest>=8,<10",
             "pytest-timeout>=2.3,<3",
             # eventsourcing's conformance suites need a cipher backend, and the

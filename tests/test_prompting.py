@@ -56,3 +56,9 @@ def test_leaders_without_followers_and_unknown_masters_prompt_nobody() -> None:
     assert routes().prompts({"Elsewhere": [FIRST[0]]}) == []
     without_pipeline_5 = tuple(m for m in MASTERS if m[1] != 5)
     assert routes(without_pipeline_5).prompts({"Orders": [FIRST[0]]}) == []
+
+
+def test_prompts_say_when_their_sender_learnt_of_the_events() -> None:
+    prompts = routes().prompts({"Orders": {FIRST[3]}}, seen_at=12.5)
+    assert {prompt.seen_at for _, prompt in prompts} == {12.5}
+    assert {prompt.seen_at for _, prompt in routes().prompts({"Orders": ()})} == {None}

@@ -13,6 +13,7 @@ from eventsourcing.system import System
 
 from thespsys.core.capabilities import require_shared
 from thespsys.errors import ApplicationNotInSystemError
+from thespsys.persistence.settings import without_notify
 
 TApplication = TypeVar("TApplication", bound=Application[Any])
 
@@ -25,6 +26,10 @@ def construct_applications(
     applications constructed before it are closed. Leaders and followers whose
     events would stay in this process's memory are refused: the actor
     processes could never read them."""
+    # Saves on leaders and followers here are prompted by the runner's prompt
+    # forwarder: they need not NOTIFY the change watcher.
+    quiet = {name: without_notify(name, env or {}) for name in system.leaders}
+    quiet.update({name: without_notify(name, env or {}) for name in system.followers})
     constructors = [
         *((name, system.follower_cls(name)) for name in system.followers),
         *((name, system.leader_cls(name)) for name in system.leaders_only),
@@ -33,7 +38,7 @@ def construct_applications(
     apps: dict[str, Application[Any]] = {}
     try:
         for name, cls in constructors:
-            apps[name] = cls(env=env)
+            apps[name] = cls(env=quiet.get(name, env))
         for name in sorted({*system.leaders, *system.followers}):
             require_shared(apps[name].recorder, name)
     except BaseException:

@@ -41,6 +41,7 @@ RUNNER_KEYS: dict[str, type[Any]] = {
     "bind_all_interfaces": bool,
     "authenticate": bool,
     "secret_file": str,
+    "wakeup_interval": float,
 }
 SYSTEM_KEYS: dict[str, type[Any]] = {
     "topic": str,

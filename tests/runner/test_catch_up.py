@@ -43,7 +43,7 @@ def test_events_recorded_before_start_and_while_stopped(
 def test_event_from_another_process_is_processed_by_polling(
     store_env: dict[str, str],
 ) -> None:
-    settings = RunnerSettings(poll_interval=0.5)
+    settings = RunnerSettings(poll_interval=0.5, wakeup_interval=0)
     with running(system, store_env, settings=settings) as runner:
         script = textwrap.dedent(
             """
@@ -59,6 +59,7 @@ def test_event_from_another_process_is_processed_by_polling(
             timeout=60,
             cwd=Path(__file__).parents[2],
         )
-        # No prompt reached the actors: only the poll timer can do this.
+        # No prompt reached the actors, and nothing watches for changes:
+        # only the poll timer can do this.
         runner.wait(timeout=5 * settings.poll_interval + 5)
         assert runner.get(Counters).get_count("elsewhere") == 1

@@ -55,6 +55,8 @@ class ProcessMaster(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
         self.slave: Any = None
         self.slave_pid: int | None = None
         self.run_started: float | None = None  # while a run is outstanding
+        self.last_run_requested = 0.0
+        self.run_ended = 0.0
         self.state = ProcessState.STARTING
         self.last_error: str | None = None
         self.last_traceback: str | None = None
@@ -130,14 +132,17 @@ class ProcessMaster(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
 
     def _send_run(self) -> None:
         assert self.request is not None
-        self.run_started = time.monotonic()
+        self.run_started = self.last_run_requested = time.monotonic()
         self.send(self.slave, RunRequest(park=self.failures.park))
 
-    def receiveMsg_Prompt(self, _: Prompt, sender: Any) -> None:
+    def receiveMsg_Prompt(self, prompt: Prompt, sender: Any) -> None:
+        if prompt.seen_at is not None and self.last_run_requested >= prompt.seen_at:
+            return  # a run requested after they were committed reads them
         self._run_if_due()
 
     def receiveMsg_RunResponse(self, response: RunResponse, sender: Any) -> None:
         assert self.request is not None
+        self.run_ended = time.monotonic()  # after whatever the run committed
         self.run_started = None
         self.failures.succeeded()
         if self.state == ProcessState.RETRYING:
@@ -165,7 +170,7 @@ class ProcessMaster(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
             self.unrouted.update(slices)
             return
         pending = {self.request.application_name: slices}
-        for address, prompt in self.routes.prompts(pending):
+        for address, prompt in self.routes.prompts(pending, seen_at=self.run_ended):
             self.send(address, prompt)
 
     def receiveMsg_RunFailure(self, failure: RunFailure, sender: Any) -> None:

@@ -63,6 +63,10 @@ class Prompt:
 
     leader_name: str
     slices: tuple[int, ...] = ()
+    # A time (time.monotonic(), the machine's clock) after the new events were
+    # committed: when the sender learnt of them. A run its master requested
+    # since then reads them already. None: unknown.
+    seen_at: float | None = None
 
 
 # SystemActor -> ProcessMaster; Runner <-> SystemActor
@@ -84,6 +88,19 @@ class Directory:
 @dataclass(frozen=True, slots=True)
 class DirectoryRequest:
     """Answered with the current ``Directory``."""
+
+
+# SystemActor -> ChangeWatcher (and the Directory, as to masters)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRequest:
+    """Watch the leaders' logs every ``interval`` seconds; prompt the masters."""
+
+    spec: SystemSpec
+    env: tuple[tuple[str, str], ...]
+    pipeline_ids: tuple[int, ...]
+    interval: float
 
 
 # SystemActor -> PipelineActor

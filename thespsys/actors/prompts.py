@@ -45,10 +45,13 @@ class PromptRoutes:
             for index, pipeline_id in enumerate(directory.pipeline_ids)
         ]
 
-    def prompts(self, pending: Mapping[str, Iterable[int]]) -> list[tuple[Any, Prompt]]:
+    def prompts(
+        self, pending: Mapping[str, Iterable[int]], seen_at: float | None = None
+    ) -> list[tuple[Any, Prompt]]:
         """One (master address, prompt) per master concerned by ``pending``
         (leader name -> slices with new events; empty: any slice), each prompt
-        naming the slices of that master's pipeline."""
+        naming the slices of that master's pipeline; ``seen_at``: a time after
+        those events were committed (see ``Prompt``)."""
         found: dict[tuple[str, int], Prompt] = {}
         for leader_name, slices in sorted(pending.items()):
             slices = sorted(slices)
@@ -58,7 +61,9 @@ class PromptRoutes:
                     continue
                 for name in self._followers_of.get(leader_name, ()):
                     # A master that follows several leaders needs one prompt.
-                    found.setdefault((name, pipeline_id), Prompt(leader_name, mine))
+                    found.setdefault(
+                        (name, pipeline_id), Prompt(leader_name, mine, seen_at)
+                    )
         return [
             (self._masters[key], prompt)
             for key, prompt in found.items()
@@ -119,13 +124,14 @@ class PromptForwarder(RecordingEventReceiver[Any]):
                     if self._stopping:
                         return
                     pending, self._pending = self._pending, {}
+                seen_at = time.monotonic()  # after every save in ``pending``
                 try:
                     if routes is None or (
                         time.monotonic() - fetched > self._refresh_interval
                     ):
                         routes = self._fetch_routes(endpoint, routes)
                         fetched = time.monotonic()
-                    for address, prompt in routes.prompts(pending):
+                    for address, prompt in routes.prompts(pending, seen_at):
                         endpoint.tell(address, prompt)
                 except Exception:
                     # The masters' poll timer processes what these prompts

@@ -21,6 +21,7 @@ from thespsys.core.processes import die_with_parent
 from thespsys.core.states import FailureKind
 from thespsys.engine.processor import PartitionProcessor, is_database_error
 from thespsys.errors import NotificationError
+from thespsys.persistence.settings import without_notify
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,8 @@ class ProcessSlave(DropsUnknownMessages, ActorTypeDispatcher):  # type: ignore[m
         return PartitionProcessor(
             system=request.config.spec.to_system(),
             name=request.application_name,
-            env=dict(request.config.env),
+            # The master prompts the followers after a run: no NOTIFY.
+            env=without_notify(request.application_name, dict(request.config.env)),
             partition=request.config.partition,
             batch_size=request.config.settings.batch_size,
         )

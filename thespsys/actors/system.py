@@ -29,9 +29,11 @@ from thespsys.actors.messages import (
     StartSystemResponse,
     StatusRequest,
     StatusResponse,
+    WatchRequest,
 )
 from thespsys.actors.pipeline import PipelineActor
 from thespsys.actors.supervisor import Supervisor
+from thespsys.actors.watcher import ChangeWatcher
 from thespsys.core.partitions import Partition
 from thespsys.core.processes import die_with_parent, process_alive
 from thespsys.core.states import ProcessState
@@ -41,6 +43,7 @@ from thespsys.engine.status import ProcessStatus
 log = logging.getLogger(__name__)
 
 GLOBAL_NAME = "thespsys.SystemActor"
+WATCHER = "watcher"  # the ChangeWatcher's key among the supervised children
 OWNER_CHECK = "owner"
 OWNER_CHECK_INTERVAL = timedelta(seconds=0.5)
 
@@ -56,6 +59,7 @@ class SystemActor(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
         self.followers_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
         self.masters: dict[tuple[str, int], Any] = {}
         self.directory_version = 0
+        self.watcher: Any = None
 
     def receiveMsg_StartSystemRequest(
         self, request: StartSystemRequest, sender: Any
@@ -79,6 +83,25 @@ class SystemActor(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
                     name, pipeline_id, ProcessState.STARTING
                 )
             self._start_pipeline(pipeline_id)
+        if request.settings.wakeup_interval > 0:
+            self._start_watcher()
+
+    def _start_watcher(self) -> None:
+        assert self.request is not None and self.children is not None
+        request = self.request
+        self.watcher = self.createActor(ChangeWatcher)
+        self.children.started(WATCHER, self.watcher)
+        self.send(
+            self.watcher,
+            WatchRequest(
+                request.spec,
+                request.env,
+                request.pipeline_ids,
+                request.settings.wakeup_interval,
+            ),
+        )
+        if not self.starting:
+            self.send(self.watcher, self._directory())
 
     def _attach(self, request: StartSystemRequest, sender: Any) -> None:
         """Another runner joins: fine if it runs the same system, the same way."""
@@ -169,8 +192,16 @@ class SystemActor(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
         directory = self._directory()
         for address in self.masters.values():
             self.send(address, directory)
+        if self.watcher is not None:
+            self.send(self.watcher, directory)
 
     def child_exited(self, key: Any, delay: float | None) -> None:
+        if key == WATCHER:
+            # Only wake-ups are late meanwhile: the masters poll.
+            self.watcher = None
+            if delay is None:
+                log.error("the change watcher kept exiting; not restarting it")
+            return
         pipeline_id = key
         # Its masters die with it: no prompts to them until it is back.
         for each in [each for each in self.masters if each[1] == pipeline_id]:
@@ -185,7 +216,10 @@ class SystemActor(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
                 )
 
     def restart_child(self, key: Any) -> None:
-        self._start_pipeline(key)
+        if key == WATCHER:
+            self._start_watcher()
+        else:
+            self._start_pipeline(key)
 
     def woken(self, payload: Any) -> None:
         if payload == OWNER_CHECK:

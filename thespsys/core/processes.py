@@ -19,9 +19,9 @@ log = logging.getLogger(__name__)
 
 
 # An actor system's process tree, by depth: the admin forks Thespian's logger
-# and the SystemActor; the SystemActor forks the pipelines, they the masters,
-# the masters the slaves.
-KINDS = ("admin", "logger", "system", "pipeline", "master", "slave")
+# and the SystemActor; the SystemActor forks the pipelines and the change
+# watcher, the pipelines the masters, the masters the slaves.
+KINDS = ("admin", "logger", "system", "watcher", "pipeline", "master", "slave")
 
 
 def processes_in_group(pgid: int) -> list[int]:
@@ -46,7 +46,8 @@ def _parents_in_group(pgid: int) -> dict[int, int]:
 def actor_processes(pgid: int) -> dict[int, str]:
     """Each live process of an actor system, with its kind (one of ``KINDS``),
     told by its place in the process tree (so a SystemActor that has no
-    pipelines yet passes for the logger)."""
+    pipelines yet passes for the logger, and a pipeline that has no masters
+    yet for the watcher)."""
     parents = _parents_in_group(pgid)
     children: dict[int, list[int]] = {}
     for pid, parent in parents.items():
@@ -62,6 +63,9 @@ def actor_processes(pgid: int) -> dict[int, str]:
             kinds.update((pid, "logger") for pid in level if pid not in children)
             level = [pid for pid in level if pid in children]
         depth += 1
+    for pid, kind in kinds.items():
+        if kind == "pipeline" and pid not in children:  # the only childless one
+            kinds[pid] = "watcher"
     return kinds
 
 

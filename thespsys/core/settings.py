@@ -24,6 +24,10 @@ class RunnerSettings:
     ``processing_deadline``: seconds after which a slave still busy with one
     run is taken for stuck, killed (its transaction rolls back) and replaced.
     ``restarts``: how crashed slaves, masters and pipelines are restarted.
+    ``wakeup_interval``: seconds between the change watcher's looks at a
+    SQLite file (``thespsys.actors.watcher``; PostgreSQL wakes it at once),
+    which wake the masters when another process wrote to a leader; 0: no
+    watcher (then only the poll timer sees such writes).
     ``authenticate``: seal every actor message with a secret
     (``thespsys.core.secret``: ``THESPSYS_SECRET``, else ``secret_file``, else
     one made for this process) and refuse the others before unpickling them.
@@ -40,6 +44,7 @@ class RunnerSettings:
     authenticate: bool = True
     secret_file: str | None = None
     processing_deadline: float = 60.0
+    wakeup_interval: float = 0.005
     restarts: RestartPolicy = field(default_factory=RestartPolicy)
 
     def __post_init__(self) -> None:
@@ -60,5 +65,9 @@ class RunnerSettings:
         ):
             if not getattr(self, name) > 0:
                 raise ConfigurationError(name, "must be a positive number of seconds")
+        if not self.wakeup_interval >= 0:
+            raise ConfigurationError(
+                "wakeup_interval", "must be 0 (off) or a positive number of seconds"
+            )
         if self.batch_size < 1:
             raise ConfigurationError("batch_size", "must be at least 1")

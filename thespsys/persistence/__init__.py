@@ -6,7 +6,9 @@ setting it can be given per application (``ORDERS_DATABASE_URL``). Other
 settings: ``CREATE_TABLE`` (default yes), ``ORIGINATOR_ID_TYPE`` (``uuid`` or
 ``text``), ``DATABASE_POOL_SIZE`` (5), ``DATABASE_MAX_OVERFLOW`` (10),
 ``DATABASE_POOL_TIMEOUT`` (30 s), ``DATABASE_CONNECT_TIMEOUT`` (PostgreSQL, 5 s),
-``DATABASE_BUSY_TIMEOUT`` (SQLite, 10 s).
+``DATABASE_BUSY_TIMEOUT`` (SQLite, 10 s), ``DATABASE_NOTIFY`` (PostgreSQL,
+yes: inserts into events tables NOTIFY ``thespsys_events``; see ``schema``
+and ``changes``).
 
 Guarantees, and what they cost:
 

@@ -16,7 +16,9 @@ timeout for writers queueing on the write lock, ``check_same_thread=False``
 (a pooled connection is used by one thread at a time, but not always the same).
 
 PostgreSQL: psycopg2, ``pool_pre_ping`` so a pool recovers by itself after the
-server restarted or its connections were killed, and a connect timeout.
+server restarted or its connections were killed, and a connect timeout. With
+``notify`` off, sessions start with ``thespsys.notify=off``: their inserts
+NOTIFY no listener (see ``schema``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import QueuePool
 
+from thespsys.persistence.naming import NOTIFY_SETTING
 from thespsys.persistence.settings import EngineOptions
 
 logger = logging.getLogger(__name__)
@@ -95,6 +98,7 @@ def _create_sqlite_engine(url: URL, options: EngineOptions) -> Engine:
 
 
 def _create_postgres_engine(url: URL, options: EngineOptions) -> Engine:
+    quiet = {} if options.notify else {"options": f"-c {NOTIFY_SETTING}=off"}
     return sqlalchemy.create_engine(
         url,
         pool_size=options.pool_size,
@@ -107,6 +111,7 @@ def _create_postgres_engine(url: URL, options: EngineOptions) -> Engine:
             # libpq takes whole seconds.
             "connect_timeout": max(1, math.ceil(options.connect_timeout)),
             "application_name": "thespsys",
+            **quiet,
         },
     )
 

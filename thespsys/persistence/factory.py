@@ -17,7 +17,11 @@ from eventsourcing.utils import Environment, EnvType, resolve_topic
 from thespsys.persistence.aggregate import SQLAggregateRecorder
 from thespsys.persistence.application import SQLApplicationRecorder
 from thespsys.persistence.datastore import Datastore
-from thespsys.persistence.naming import safe_identifier, table_prefix
+from thespsys.persistence.naming import (
+    events_table_name,
+    safe_identifier,
+    table_prefix,
+)
 from thespsys.persistence.settings import (
     StoreSettings,
     create_table_enabled,
@@ -58,6 +62,8 @@ class SQLFactory(InfrastructureFactory[SQLTrackingRecorder]):
     # Table names: like eventsourcing.postgres, made safe for any length.
 
     def _events_table_name(self, purpose: str = "events") -> str:
+        if purpose == "events":
+            return events_table_name(self.env.name)
         return safe_identifier(table_prefix(self.env.name, "stored"), "_" + purpose)
 
     def _tracking_table_name(self) -> str:

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import hashlib
 
+# PostgreSQL: the channel inserts into events tables NOTIFY, and the session
+# setting that turns it off (see ``schema``).
+CHANGES_CHANNEL = "thespsys_events"
+NOTIFY_SETTING = "thespsys.notify"
+
 MAX_IDENTIFIER_BYTES = 63
 HASH_CHARS = 10
 
@@ -48,3 +53,8 @@ def advisory_lock_key(table_name: str) -> int:
         f"thespsys.create_table:{table_name}".encode(), digest_size=8
     ).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def events_table_name(application_name: str) -> str:
+    """The stored events table of an application (as ``SQLFactory`` names it)."""
+    return safe_identifier(table_prefix(application_name, "stored"), "_events")

@@ -9,12 +9,21 @@ originator_version), indexed on (slice, id) for partitioned readers.
 Snapshots and other aggregate-only tables have no id or slice. Tracking: one
 row per upstream application (per partition). A process application also has
 dead letters and partitionings (one row per leader).
+
+On PostgreSQL an events table has a trigger that sends, in the inserting
+transaction, ``NOTIFY thespsys_events, '<table>:<slice>,<slice>,...'`` once
+per INSERT statement (so on commit, and never for a rolled-back insert), for
+listeners that wake followers (``thespsys.persistence.changes``). It covers
+every writer of the table, whatever its code. A session with
+``thespsys.notify = off`` (``DATABASE_NOTIFY=no``) sends none: writers that
+tell the followers themselves.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -34,9 +43,42 @@ from sqlalchemy import (
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from thespsys.persistence.datastore import Datastore
-from thespsys.persistence.naming import advisory_lock_key, safe_identifier
+from thespsys.persistence.naming import (
+    CHANGES_CHANNEL,
+    NOTIFY_SETTING,
+    advisory_lock_key,
+    safe_identifier,
+)
 
 logger = logging.getLogger(__name__)
+
+NOTIFIES = "thespsys.notifies"  # Table.info key: the table gets the trigger
+NOTIFY_FUNCTION = "thespsys_notify_events"
+
+_CREATE_NOTIFY_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {NOTIFY_FUNCTION}() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('{NOTIFY_SETTING}', true) IS DISTINCT FROM 'off' THEN
+    PERFORM pg_notify('{CHANGES_CHANNEL}', TG_TABLE_NAME || ':' ||
+      (SELECT string_agg(DISTINCT slice::text, ',') FROM new_rows));
+  END IF;
+  RETURN NULL;
+END $$
+"""
+
+
+def notify_trigger_name(table_name: str) -> str:
+    return safe_identifier(table_name, "_notify")
+
+
+def _create_notify_trigger(datastore: Datastore, table_name: str) -> str:
+    quote = datastore.quote_table
+    return (
+        f"CREATE TRIGGER {quote(notify_trigger_name(table_name))} AFTER INSERT ON "
+        f"{quote(table_name)} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION {NOTIFY_FUNCTION}()"
+    )
 
 
 def _identity(name: str) -> Column[int]:
@@ -68,6 +110,7 @@ def events_table(name: str) -> Table:
             name=safe_identifier(name, "_version_key"),
         ),
         Index(safe_identifier(name, "_slice_id_idx"), "slice", "id"),
+        info={NOTIFIES: True},
     )
 
 
@@ -145,6 +188,13 @@ def partitionings_table(name: str) -> Table:
     )
 
 
+_EXISTING_TRIGGERS = (
+    "SELECT t.tgname FROM pg_catalog.pg_trigger t"
+    " JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid"
+    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname = current_schema() AND t.tgname = ANY(%(names)s)"
+)
+
 _EXISTING_RELATIONS = (
     "SELECT c.relname FROM pg_catalog.pg_class c"
     " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
@@ -163,10 +213,14 @@ def create_tables(datastore: Datastore, tables: Sequence[Table]) -> None:
     ``BEGIN IMMEDIATE`` transaction, which serialises it.
     """
     names = [t.name for t in tables] + [str(i.name) for t in tables for i in t.indexes]
+    notifying = [t.name for t in tables if t.info.get(NOTIFIES)]
+    triggers = [notify_trigger_name(name) for name in notifying]
     if datastore.is_postgres:
         with datastore.read() as cursor:
             cursor.execute(_EXISTING_RELATIONS, {"names": names})
-            if {row[0] for row in cursor.fetchall()}.issuperset(names):
+            relations_exist = {row[0] for row in cursor.fetchall()}.issuperset(names)
+            cursor.execute(_EXISTING_TRIGGERS, {"names": triggers})
+            if relations_exist and len(cursor.fetchall()) == len(triggers):
                 return
     statements = []
     for table in tables:
@@ -177,8 +231,28 @@ def create_tables(datastore: Datastore, tables: Sequence[Table]) -> None:
         )
     with datastore.write() as cursor:
         if datastore.is_postgres:
-            for key in sorted({advisory_lock_key(t.name) for t in tables}):
+            locked = {t.name for t in tables} | (
+                {NOTIFY_FUNCTION} if notifying else set()
+            )
+            for key in sorted({advisory_lock_key(name) for name in locked}):
                 cursor.execute("SELECT pg_advisory_xact_lock(%(key)s)", {"key": key})
         for statement in statements:
             cursor.execute(statement)
+        if datastore.is_postgres and notifying:
+            _ensure_notify_triggers(cursor, datastore, notifying)
     logger.debug("ensured tables %s", ", ".join(t.name for t in tables))
+
+
+def _ensure_notify_triggers(
+    cursor: Any, datastore: Datastore, names: list[str]
+) -> None:
+    """The function (shared by every table, under its own advisory lock) and
+    each table's trigger, if missing: tables created before triggers existed
+    get theirs here."""
+    cursor.execute(_CREATE_NOTIFY_FUNCTION)
+    triggers = [notify_trigger_name(name) for name in names]
+    cursor.execute(_EXISTING_TRIGGERS, {"names": triggers})
+    existing = {row[0] for row in cursor.fetchall()}
+    for name in names:
+        if notify_trigger_name(name) not in existing:
+            cursor.execute(_create_notify_trigger(datastore, name))

@@ -7,6 +7,7 @@ bad value, or every key tried when a required value is missing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -28,6 +29,7 @@ DATABASE_MAX_OVERFLOW = "DATABASE_MAX_OVERFLOW"
 DATABASE_POOL_TIMEOUT = "DATABASE_POOL_TIMEOUT"
 DATABASE_CONNECT_TIMEOUT = "DATABASE_CONNECT_TIMEOUT"
 DATABASE_BUSY_TIMEOUT = "DATABASE_BUSY_TIMEOUT"
+DATABASE_NOTIFY = "DATABASE_NOTIFY"
 
 # backend name -> the one driver we support for it (None: the dialect default).
 SUPPORTED_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg2"}
@@ -42,6 +44,9 @@ class EngineOptions:
     pool_timeout: float = 30.0
     connect_timeout: float = 5.0  # PostgreSQL: seconds to wait for a connection
     busy_timeout: float = 10.0  # SQLite: seconds to wait for the write lock
+    # PostgreSQL: do inserts NOTIFY listeners (see schema)? Off for writers
+    # that prompt the followers themselves.
+    notify: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,13 @@ def _number(env: Environment, key: str, default: T, kind: type[T]) -> T:
     if value < 0:
         raise ConfigurationError(found[0], f"must not be negative, got {found[1]!r}")
     return value
+
+
+def _flag(env: Environment, key: str, default: bool) -> bool:
+    found = lookup(env, key)
+    if found is None or not found[1].strip():
+        return default
+    return from_text(*found, bool)
 
 
 def parse_database_url(text: str, setting: str) -> URL:
@@ -132,9 +144,18 @@ def read_settings(env: Environment) -> StoreSettings:
             env, DATABASE_CONNECT_TIMEOUT, defaults.connect_timeout, float
         ),
         busy_timeout=_number(env, DATABASE_BUSY_TIMEOUT, defaults.busy_timeout, float),
+        notify=_flag(env, DATABASE_NOTIFY, defaults.notify),
     )
     return StoreSettings(
         url=url,
         originator_id_type="uuid" if id_type == "uuid" else "text",
         engine_options=options,
     )
+
+
+def without_notify(application_name: str, env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` with this application's inserts sending no NOTIFY: for writers
+    that prompt the followers themselves (the actors, the runner's
+    applications). A setting the user gave for this application wins."""
+    key = Environment(application_name).create_keys(DATABASE_NOTIFY)[0]
+    return {key: "no", **env}

@@ -1,0 +1,106 @@
+"""ChangeWatcher: one per actor system; wakes the masters whose leaders' logs
+got new events, whoever wrote them (a web worker, a script, another host).
+
+It watches the change feeds of the system's databases
+(``thespsys.engine.wakeups``: one LISTEN connection per PostgreSQL database,
+waited on in ``select()``, so woken by the server at once; ``PRAGMA
+data_version`` on SQLite, every ``wakeup_interval`` seconds) and sends one
+``Prompt`` per master concerned, routed by the ``Directory`` the SystemActor
+sends it, as masters prompt each other. It watches inside its wake-up
+handler, ``WATCH_SPELL`` at a time: Thespian's timers cost far more than a
+look at a feed, and nothing else needs this actor in the meantime.
+
+Writes by the actors and the runner's own applications prompt the masters
+themselves; on PostgreSQL they do not NOTIFY
+(``DATABASE_NOTIFY=no``); on SQLite they are seen too. Every prompt says
+when its sender learnt of the new events (``Prompt.seen_at``), and a master
+drops one when it has requested a run since: that run reads them. The
+masters' poll timer stays the safety net.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from thespian.actors import ActorTypeDispatcher, WakeupMessage
+
+from thespsys.actors.messages import Directory, StopRequest, WatchRequest
+from thespsys.actors.prompts import PromptRoutes
+from thespsys.actors.stopping import StoppingMixin
+from thespsys.core.processes import die_with_parent
+from thespsys.engine.wakeups import ChangeWatch, watched_leaders
+
+log = logging.getLogger(__name__)
+
+# A wake-up handler watches this long (seconds) before it lets Thespian
+# deliver what came for this actor: a Directory or a stop waits at most this.
+WATCH_SPELL = 0.05
+PAUSE = timedelta(seconds=0.001)
+AFTER_SENDING = timedelta(seconds=0.002)
+
+
+class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        die_with_parent()
+        self.watch: ChangeWatch | None = None
+        self.routes: PromptRoutes | None = None
+        self.interval = 0.0
+        self.pending: dict[str, set[int]] = {}
+
+    def receiveMsg_WatchRequest(self, request: WatchRequest, sender: Any) -> None:
+        env = dict(request.env)
+        leaders, unwatched = watched_leaders(request.spec.to_system(), env)
+        for name in unwatched:
+            log.info(
+                "%s is not on thespsys.persistence: its followers see writes "
+                "from other processes at their next poll",
+                name,
+            )
+        self.watch = ChangeWatch(leaders, with_slices=len(request.pipeline_ids) > 1)
+        self.interval = request.interval
+        if not self.watch.is_empty:
+            self.wakeupAfter(PAUSE)
+
+    def receiveMsg_Directory(self, directory: Directory, sender: Any) -> None:
+        if self.routes is None or directory.version > self.routes.version:
+            self.routes = PromptRoutes(directory)
+
+    def receiveMsg_WakeupMessage(self, _: WakeupMessage, sender: Any) -> None:
+        if self.stopping or self.watch is None:
+            return
+        sent = False
+        try:
+            changes = self.watch.wait(WATCH_SPELL, self.interval)
+            seen_at = time.monotonic()
+            for name, slices in changes.items():
+                self.pending.setdefault(name, set()).update(slices)
+            if self.pending and self.routes is not None:
+                pending, self.pending = self.pending, {}
+                for address, prompt in self.routes.prompts(pending, seen_at=seen_at):
+                    self.send(address, prompt)
+                    sent = True
+        except Exception:
+            # Never stop looking: a raising handler would end the timer.
+            log.exception("change watcher: could not look for changes")
+        finally:
+            # Back to Thespian for a moment, so that the prompts go out (and
+            # their acknowledgements come in: the next message to a master
+            # waits for them) and a Directory or a stop gets in. Not at
+            # once: an expired timer would come first.
+            self.wakeupAfter(AFTER_SENDING if sent else PAUSE)
+
+    def receiveMsg_StopRequest(self, request: StopRequest, sender: Any) -> None:
+        self._close()
+        super().receiveMsg_StopRequest(request, sender)
+
+    def receiveMsg_ActorExitRequest(self, message: Any, sender: Any) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self.watch is not None:
+            self.watch.close()
+            self.watch = None
