@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from thespsys.actors.messages import Directory, Prompt
 from thespsys.actors.prompts import PromptRoutes
 from thespsys.core.partitions import Partition
@@ -62,3 +64,13 @@ def test_prompts_say_when_their_sender_learnt_of_the_events() -> None:
     prompts = routes().prompts({"Orders": {FIRST[3]}}, seen_at=12.5)
     assert {prompt.seen_at for _, prompt in prompts} == {12.5}
     assert {prompt.seen_at for _, prompt in routes().prompts({"Orders": ()})} == {None}
+
+
+def test_a_prompt_is_taken_for_read_only_on_the_machine_that_saw_the_events() -> None:
+    (_, prompt), *_ = routes().prompts({"Orders": {FIRST[3]}}, seen_at=12.5)
+    assert prompt.read_before(13.0)
+    assert not prompt.read_before(12.0)
+    elsewhere = dataclasses.replace(prompt, clock="another machine's boot")
+    assert not elsewhere.read_before(13.0)  # monotonic clocks of two machines
+    unknown = dataclasses.replace(prompt, seen_at=None)
+    assert not unknown.read_before(13.0)

@@ -136,7 +136,7 @@ class ProcessMaster(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
         self.send(self.slave, RunRequest(park=self.failures.park))
 
     def receiveMsg_Prompt(self, prompt: Prompt, sender: Any) -> None:
-        if prompt.seen_at is not None and self.last_run_requested >= prompt.seen_at:
+        if prompt.read_before(self.last_run_requested):
             return  # a run requested after they were committed reads them
         self._run_if_due()
 

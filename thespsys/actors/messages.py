@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from thespsys.core.partitions import Partition
+from thespsys.core.processes import MONOTONIC_CLOCK
 from thespsys.core.settings import RunnerSettings
 from thespsys.core.states import FailureKind
 from thespsys.core.system_spec import SystemSpec
@@ -63,10 +64,20 @@ class Prompt:
 
     leader_name: str
     slices: tuple[int, ...] = ()
-    # A time (time.monotonic(), the machine's clock) after the new events were
-    # committed: when the sender learnt of them. A run its master requested
-    # since then reads them already. None: unknown.
+    # A time (time.monotonic() on ``clock``, the sender's machine) after the
+    # new events were committed: when the sender learnt of them. A run its
+    # master requested since then reads them already. None: unknown.
     seen_at: float | None = None
+    clock: str = MONOTONIC_CLOCK
+
+    def read_before(self, moment: float) -> bool:
+        """Were the new events committed before ``moment`` (this machine's
+        monotonic time)? False when unknown, or seen on another machine."""
+        return (
+            self.seen_at is not None
+            and self.clock == MONOTONIC_CLOCK
+            and self.seen_at <= moment
+        )
 
 
 # SystemActor -> ProcessMaster; Runner <-> SystemActor

@@ -151,3 +151,16 @@ def die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         log.debug("prctl(PR_SET_PDEATHSIG) is not available here")
+
+
+def _read_boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return f"process-{os.getpid()}-{time.time_ns()}"
+
+
+# Whose time.monotonic() a moment was read on: this machine since its boot (or,
+# where that cannot be known, this process only). Moments of two clocks do not
+# compare.
+MONOTONIC_CLOCK = _read_boot_id()
