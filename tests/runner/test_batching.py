@@ -44,7 +44,7 @@ def _uuid(rng: random.Random) -> UUID:
 
 
 def orders_commands(rng: random.Random) -> list[Command]:
-    Order = orders.Order  # noqa: N806
+    Order = orders.Order
 
     def create(order_id: UUID, customer: str) -> Callable[[Any], None]:
         return lambda app: app.save(
@@ -58,7 +58,7 @@ def orders_commands(rng: random.Random) -> list[Command]:
 
 
 def world_commands(rng: random.Random) -> list[Command]:
-    World = world_counters.World  # noqa: N806
+    World = world_counters.World
 
     def create(world_id: UUID) -> Callable[[Any], None]:
         return lambda app: app.save(World._create(World.Created, id=world_id))
