@@ -1,6 +1,7 @@
 """End-to-end throughput of the orders cycle: ThespianRunner against a baseline.
 
     python -m scripts.benchmark_orders [--orders 500] [--postgres ADMIN_URL]
+        [--batch-size N]
 
 Creates the orders, then waits until every one is paid (5 events and 5
 transactions per order). The baseline, measured in the same run on the same
@@ -21,6 +22,7 @@ from eventsourcing.system import MultiThreadedRunner, Runner
 
 from examples.orders import Orders, Payments, system
 from tests.support.databases import fresh_database
+from thespsys.core.settings import RunnerSettings
 from thespsys.runner import ThespianRunner
 
 
@@ -45,12 +47,21 @@ def main() -> None:
         "(e.g. postgresql+psycopg2://postgres@127.0.0.1:5432/postgres); "
         "default: fresh SQLite files",
     )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=RunnerSettings().batch_size,
+        help="the ThespianRunner's notifications per transaction (1: one at a time)",
+    )
     args = parser.parse_args()
+    settings = RunnerSettings(batch_size=args.batch_size)
     runners: dict[str, Callable[[dict[str, str]], Runner[Any]]] = {
         "MultiThreadedRunner": lambda env: MultiThreadedRunner(system, env=env),
-        "ThespianRunner, 1 pipeline": lambda env: ThespianRunner(system, env=env),
+        "ThespianRunner, 1 pipeline": lambda env: ThespianRunner(
+            system, env=env, settings=settings
+        ),
         "ThespianRunner, 3 pipelines": lambda env: ThespianRunner(
-            system, env=env, pipeline_ids=range(3)
+            system, env=env, pipeline_ids=range(3), settings=settings
         ),
     }
     results = {}
