@@ -25,7 +25,7 @@ this module.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -113,7 +113,7 @@ class BatchOutcome:
 def process_batch(
     app: Follower[Any],
     store: BatchStore,
-    jobs: Sequence[tuple[DomainEventProtocol[Any], Tracking]],
+    jobs: Iterable[tuple[DomainEventProtocol[Any], Tracking]],
     until: float,
 ) -> BatchOutcome:
     """Process ``jobs`` (in order; each upstream's in notification order) in

@@ -308,7 +308,7 @@ class PartitionProcessor:
                 outcome = process_batch(
                     self.app,
                     self.batch_store,
-                    [self._job(upstream, notification) for notification in rest],
+                    (self._job(upstream, notification) for notification in rest),
                     until,
                 )
             except Exception as error:
