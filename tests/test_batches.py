@@ -169,3 +169,32 @@ def test_a_write_conflict_falls_back_to_one_at_a_time(
     tally_id = Tally.create_id("Note.Written")
     assert versions(processor.app, tally_id) == list(range(1, 9))
     assert processor.app.recorder.max_tracking_id("Notes") == 6
+
+
+class WithKeywords(Tallies):
+    """Tallies; on a note "keywords", passes a keyword argument for the
+    recorder, as ``collect_events(..., **kwargs)`` allows."""
+
+    def policy(
+        self,
+        domain_event: DomainEventProtocol[Any],
+        processing_event: ProcessingEvent[Any],
+    ) -> None:
+        super().policy(domain_event, processing_event)
+        if getattr(domain_event, "text", "") == "keywords":
+            processing_event.collect_events(note="for the recorder")
+
+
+def test_a_policy_with_keywords_for_the_recorder_is_processed_on_its_own(
+    store_env: dict[str, str], processors: list[PartitionProcessor]
+) -> None:
+    system = System(pipes=[[Notes, WithKeywords]])
+    with Notes(env=store_env) as notes:
+        for text in ["a", "b", "keywords", "c", "d"]:
+            notes.write(text)
+    processor, store = start(processors, system, "WithKeywords", store_env, size=50)
+    assert processor.run(budget=60).processed == 5
+    assert store.sizes == [2, 2]  # before it, and after it
+    assert isinstance(processor.app, WithKeywords)
+    assert processor.app.count("Note.Written") == 5
+    assert versions(processor.app, Tally.create_id("Note.Written")) == list(range(1, 7))

@@ -14,9 +14,12 @@ read them from the database.
 
 After the commit, each notification's snapshots are taken and its recordings
 handed to the application's ``_notify`` in order, as ``process_event`` does.
-If anything fails, nothing is recorded and the aggregates the batch changed
+If the store fails, nothing is recorded and the aggregates the batch changed
 leave the repository's cache; the caller then processes the notifications
-one at a time (``thespsys.engine.processor``).
+one at a time (``thespsys.engine.processor``). A policy's error ends the
+batch before that notification, as does a policy that passes keyword
+arguments for the recorder (a batch has no room for them): the caller
+processes that one on its own.
 
 eventsourcing has no unit of work over several processing events, hence
 this module.
@@ -44,11 +47,6 @@ from eventsourcing.system import Follower
 from thespsys.core.capabilities import BatchStore, TrackingRange
 
 
-class BatchNotPossibleError(Exception):
-    """The batch cannot be recorded as one (e.g. a policy passed keyword
-    arguments for the recorder): process it one notification at a time."""
-
-
 class PendingEvents(AggregateRecorder):
     """The application's recorder as its repository sees it within a batch:
     each aggregate's stored events, then those the batch has collected."""
@@ -64,8 +62,9 @@ class PendingEvents(AggregateRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        msg = "a batch records its events when it commits"
-        raise BatchNotPossibleError(msg)
+        # Not the batch's: what the repository's event store writes is
+        # written at once, as it would be one at a time.
+        return self.recorder.insert_events(stored_events, **kwargs)
 
     def select_events(
         self,
@@ -103,11 +102,14 @@ class _Processed:
 
 @dataclass(frozen=True, slots=True)
 class BatchOutcome:
-    """``recorded`` notifications were recorded; if ``error`` is set, the
-    policy raised it on the next one (number ``recorded``, counting from 0)."""
+    """``recorded`` notifications were recorded. If ``error`` is set, the
+    policy raised it on the next one (number ``recorded``, counting from 0);
+    if ``alone``, the next one must be processed on its own (its policy
+    passed keyword arguments for the recorder, which a batch cannot)."""
 
     recorded: int
     error: Exception | None = None
+    alone: bool = False
 
 
 def process_batch(
@@ -124,16 +126,20 @@ def process_batch(
     pending = PendingEvents(app.repository.event_store.recorder)
     done: list[_Processed] = []
     error: Exception | None = None
+    alone = False
     try:
         with _reading_pending(app, pending):
             for domain_event, tracking in jobs:
                 try:
-                    done.append(_process(app, pending, domain_event, tracking))
-                except BatchNotPossibleError:
-                    raise
+                    processed = _process(app, domain_event, tracking)
                 except Exception as policy_error:
                     error = policy_error
                     break
+                if processed.processing_event.saved_kwargs:
+                    alone = True
+                    break
+                _collect(app, pending, processed)
+                done.append(processed)
                 if time.monotonic() >= until:
                     break
         if done:
@@ -142,32 +148,31 @@ def process_batch(
     except BaseException:
         _forget(app, pending)
         raise
-    if error is not None:
-        _forget(app, pending)  # what the failing policy may have cached
+    if error is not None or alone:
+        _forget(app, pending)  # what the last policy may have cached
     if done:
         _after_commit(app, done, ids)
-    return BatchOutcome(len(done), error)
+    return BatchOutcome(len(done), error, alone)
 
 
 def _process(
-    app: Follower[Any],
-    pending: PendingEvents,
-    domain_event: DomainEventProtocol[Any],
-    tracking: Tracking,
+    app: Follower[Any], domain_event: DomainEventProtocol[Any], tracking: Tracking
 ) -> _Processed:
     processing_event: ProcessingEvent[Any] = ProcessingEvent(tracking=tracking)
     app.policy(domain_event, processing_event)
-    if processing_event.saved_kwargs:
-        msg = f"{tracking} collected keyword arguments for the recorder"
-        raise BatchNotPossibleError(msg)
     stored_events = [app.mapper.to_stored_event(e) for e in processing_event.events]
-    pending.add(stored_events)
+    return _Processed(processing_event, stored_events)
+
+
+def _collect(app: Follower[Any], pending: PendingEvents, processed: _Processed) -> None:
+    """What later notifications of the batch read."""
+    pending.add(processed.stored_events)
     repository = app.repository
     if repository.cache is not None and not repository.fastforward:
         # As Application._record does: the cache is what is read next.
-        for aggregate_id, aggregate in processing_event.aggregates.items():
+        aggregates = processed.processing_event.aggregates
+        for aggregate_id, aggregate in aggregates.items():
             repository.cache.put(aggregate_id, aggregate)
-    return _Processed(processing_event, stored_events)
 
 
 @contextmanager

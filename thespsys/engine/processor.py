@@ -324,6 +324,9 @@ class PartitionProcessor:
             if outcome.error is not None:
                 # Where one at a time fails too, with the state it would have.
                 _raise_for(upstream, rest[outcome.recorded], outcome.error)
+            if outcome.alone:
+                self._process(upstream, rest[outcome.recorded])
+                done += 1
         return done
 
     def _process_one_at_a_time(
