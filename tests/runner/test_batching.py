@@ -33,7 +33,9 @@ from thespsys.core.settings import RunnerSettings
 
 pytestmark = [pytest.mark.actors, pytest.mark.slow]
 
-SEEDS = [int(s) for s in os.environ.get("THESPSYS_TEST_BATCH_SEEDS", "5,6").split(",")]
+SEEDS = [
+    int(s) for s in os.environ.get("THESPSYS_TEST_BATCH_SEEDS", "1,2,3,4,5").split(",")
+]
 
 # A command: (application class, what to do with an instance of it).
 Command = tuple[type[Application[Any]], Callable[[Any], None]]
