@@ -198,3 +198,51 @@ def test_a_policy_with_keywords_for_the_recorder_is_processed_on_its_own(
     assert isinstance(processor.app, WithKeywords)
     assert processor.app.count("Note.Written") == 5
     assert versions(processor.app, Tally.create_id("Note.Written")) == list(range(1, 7))
+
+
+class Racing(Tallies):
+    """Tallies; on a note "race", the first time, a duplicate of this slave
+    processes everything there is, meanwhile, as a replaced slave that is
+    still running would."""
+
+    def policy(
+        self,
+        domain_event: DomainEventProtocol[Any],
+        processing_event: ProcessingEvent[Any],
+    ) -> None:
+        super().policy(domain_event, processing_event)
+        marker = Path(self.env["FAULTS_DIR"]) / "raced"
+        if getattr(domain_event, "text", "") == "race" and not marker.exists():
+            marker.touch()
+            duplicate = PartitionProcessor(
+                System(pipes=[[Notes, Racing]]),
+                "Racing",
+                dict(self.env),
+                Partition(0, 1),
+                BatchSettings(size=50),
+            )
+            try:
+                assert duplicate.run(budget=60).processed == 6
+            finally:
+                duplicate.close()
+
+
+def test_a_batch_another_slave_processed_meanwhile_is_not_recorded_again(
+    faults_env: dict[str, str],
+    processors: list[PartitionProcessor],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    system = System(pipes=[[Notes, Racing]])
+    with Notes(env=faults_env) as notes:
+        for text in ["a", "b", "race", "c", "d", "e"]:
+            notes.write(text)
+    processor, store = start(processors, system, "Racing", faults_env, size=50)
+    with caplog.at_level(logging.DEBUG, logger="thespsys"):
+        processor.run(budget=60)
+    assert "is already at or beyond notification 1" in caplog.text
+    assert store.sizes == []  # refused whole, then each found done
+    assert isinstance(processor.app, Racing)
+    assert processor.app.count("Note.Written") == 6
+    tally_id = Tally.create_id("Note.Written")
+    assert versions(processor.app, tally_id) == list(range(1, 8))
+    assert processor.app.recorder.max_tracking_id("Notes") == 6
