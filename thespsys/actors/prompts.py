@@ -10,7 +10,10 @@ its slave, so its prompts never outpace its own processing.
 a command must not wait for actor messaging. ``PromptForwarder`` collects the
 prompts of the applications in the user's process and a thread of its own
 sends them, one per master to prompt however many saves came in meanwhile,
-with the slices of what was recorded.
+with the slices of what was recorded. Sending a prompt costs the user's
+process far more than a save, so while saves keep coming the thread sends at
+most once per ``min_interval`` (2 ms): the first save after a quiet spell is
+prompted at once, and a burst of saves costs a few prompts, not one each.
 """
 
 from __future__ import annotations
@@ -87,11 +90,13 @@ class PromptForwarder(RecordingEventReceiver[Any]):
         *,
         refresh_interval: float = 1.0,
         ask_timeout: float = 10.0,
+        min_interval: float = 0.002,
     ) -> None:
         self._actor_system = actor_system
         self._system_actor = system_actor
         self._refresh_interval = refresh_interval
         self._ask_timeout = ask_timeout
+        self._min_interval = min_interval
         self._pending: dict[str, set[int]] = {}
         self._condition = threading.Condition()
         self._stopping = False
@@ -115,12 +120,16 @@ class PromptForwarder(RecordingEventReceiver[Any]):
 
     def _forward(self) -> None:
         routes: PromptRoutes | None = None
-        fetched = 0.0
+        fetched = sent = 0.0
         with self._actor_system.private() as endpoint:
             while True:
                 with self._condition:
                     while not self._pending and not self._stopping:
                         self._condition.wait()
+                    # Let a burst of saves gather into one prompt per master.
+                    rest = sent + self._min_interval - time.monotonic()
+                    if rest > 0 and not self._stopping:
+                        self._condition.wait_for(lambda: self._stopping, rest)
                     if self._stopping:
                         return
                     pending, self._pending = self._pending, {}
@@ -133,6 +142,7 @@ class PromptForwarder(RecordingEventReceiver[Any]):
                         fetched = time.monotonic()
                     for address, prompt in routes.prompts(pending, seen_at):
                         endpoint.tell(address, prompt)
+                    sent = time.monotonic()
                 except Exception:
                     # The masters' poll timer processes what these prompts
                     # were for; prompts only make it sooner.

@@ -19,7 +19,11 @@ from thespsys.actors.messages import (
 from thespsys.actors.stopping import DropsUnknownMessages
 from thespsys.core.processes import die_with_parent
 from thespsys.core.states import FailureKind
-from thespsys.engine.processor import PartitionProcessor, is_database_error
+from thespsys.engine.processor import (
+    BatchSettings,
+    PartitionProcessor,
+    is_database_error,
+)
 from thespsys.errors import NotificationError
 from thespsys.persistence.settings import without_notify
 
@@ -94,13 +98,18 @@ class ProcessSlave(DropsUnknownMessages, ActorTypeDispatcher):  # type: ignore[m
 
     @staticmethod
     def _construct(request: StartProcessRequest) -> PartitionProcessor:
+        settings = request.config.settings
         return PartitionProcessor(
             system=request.config.spec.to_system(),
             name=request.application_name,
             # The master prompts the followers after a run: no NOTIFY.
             env=without_notify(request.application_name, dict(request.config.env)),
             partition=request.config.partition,
-            batch_size=request.config.settings.batch_size,
+            batch=BatchSettings(
+                size=settings.batch_size,
+                max_delay=settings.batch_max_delay,
+                read_size=settings.read_size,
+            ),
         )
 
     def receiveMsg_ActorExitRequest(self, message: Any, sender: Any) -> None:

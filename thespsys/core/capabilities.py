@@ -10,9 +10,10 @@ a setting first needs it, by the ``require_*`` functions, which raise a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import Notification, StoredEvent, Tracking
 from eventsourcing.popo import POPORecorder
 
 from thespsys.core.partitions import SLICE_COUNT
@@ -47,6 +48,26 @@ class PartitionedNotificationLog(Protocol):
     def max_notification_id(
         self, *, slices: range | None = None, topics: Sequence[str] = ()
     ) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class TrackingRange(Tracking):
+    """The position after processing notifications ``first_notification_id``
+    to ``notification_id`` of one upstream in one transaction: recorded only
+    if the position is still before ``first_notification_id``, so that no
+    notification of the range can have been processed already."""
+
+    first_notification_id: int = 0
+
+
+@runtime_checkable
+class BatchStore(Protocol):
+    """A process recorder that records the new events of several
+    notifications and each upstream's position in one transaction."""
+
+    def insert_batch(
+        self, stored_events: Sequence[StoredEvent], trackings: Sequence[TrackingRange]
+    ) -> Sequence[int]: ...
 
 
 class DeadLetters(Protocol):

@@ -20,7 +20,12 @@ class RunnerSettings:
     recorded elsewhere or while a prompt was lost are still processed.
     ``run_budget``: seconds a slave may process before it reports back, which
     keeps actor handlers short and lets prompts flow downstream during long
-    catch-ups. ``batch_size``: notifications read per query.
+    catch-ups. ``read_size``: notifications read per query.
+    ``batch_size``: notifications a slave processes in one database
+    transaction (1: one at a time); a batch is what is there to process, at
+    most this many, and never waits to fill. ``batch_max_delay``: seconds of
+    processing after which a batch is committed even if it is smaller, so
+    that a batch holds back its first notification's results no longer.
     ``processing_deadline``: seconds after which a slave still busy with one
     run is taken for stuck, killed (its transaction rolls back) and replaced.
     ``restarts``: how crashed slaves, masters and pipelines are restarted.
@@ -37,7 +42,9 @@ class RunnerSettings:
     admin_port: int | None = None
     poll_interval: float = 1.0
     run_budget: float = 0.5
+    read_size: int = 100
     batch_size: int = 100
+    batch_max_delay: float = 0.1
     start_timeout: float = 60.0
     ask_timeout: float = 10.0
     bind_all_interfaces: bool = False
@@ -62,6 +69,7 @@ class RunnerSettings:
             "start_timeout",
             "ask_timeout",
             "processing_deadline",
+            "batch_max_delay",
         ):
             if not getattr(self, name) > 0:
                 raise ConfigurationError(name, "must be a positive number of seconds")
@@ -69,5 +77,6 @@ class RunnerSettings:
             raise ConfigurationError(
                 "wakeup_interval", "must be 0 (off) or a positive number of seconds"
             )
-        if self.batch_size < 1:
-            raise ConfigurationError("batch_size", "must be at least 1")
+        for name in ("read_size", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(name, "must be at least 1")

@@ -2,11 +2,15 @@
 
 One ``PartitionProcessor`` runs one follower application for one pipeline. For
 each upstream leader it reads the notifications of the pipeline's partition
-after its own tracking position, and hands each to the application's
+after its own tracking position and processes them in batches: the new events
+of a batch and the tracking position past it in one transaction
+(``thespsys.engine.batches``). A batch that fails in any way is processed
+again one notification at a time, each handed to the application's
 ``process_event``, which records the new events and the tracking position in
-one transaction. A tracking conflict (``IntegrityError`` with the position
-already recorded) means the notification was processed already; any other
-``IntegrityError`` is a write conflict with another pipeline and is retried.
+one transaction, so that errors are handled per notification. There, a
+tracking conflict (``IntegrityError`` with the position already recorded)
+means the notification was processed already; any other ``IntegrityError``
+is a write conflict with another pipeline and is retried.
 
 Under the ``park`` error policy, notifications of an originator that has a
 parked notification are parked too (see ``thespsys.persistence.dead_letters``).
@@ -17,10 +21,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
+from eventsourcing.application import Application
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     IntegrityError,
     Notification,
@@ -36,12 +42,14 @@ from eventsourcing.system import (
 )
 
 from thespsys.core.capabilities import (
+    BatchStore,
     DeadLetterStore,
     PartitioningStore,
     require_dead_letters,
 )
 from thespsys.core.partitionings import SkipRule
 from thespsys.core.partitions import Partition, slices_of
+from thespsys.engine.batches import process_batch
 from thespsys.engine.failures import ParkOrder
 from thespsys.engine.upstreams import Upstream, connect_upstream
 from thespsys.errors import (
@@ -58,6 +66,17 @@ MAX_CONFLICT_RETRIES = 50
 def is_database_error(error: BaseException) -> bool:
     """The database could not be used, as opposed to a bug or a bad event."""
     return isinstance(error, PersistenceError) and not isinstance(error, IntegrityError)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSettings:
+    """How many notifications a slave reads per query (``read_size``, at
+    least ``size``) and processes per transaction (``size``), and how long a
+    batch may take before it is committed (``max_delay`` seconds)."""
+
+    size: int = 100
+    max_delay: float = 0.1
+    read_size: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +130,32 @@ def process_once(
     raise WriteConflictError(msg)
 
 
+def _raise_for(
+    upstream: Upstream, notification: Notification, error: Exception
+) -> NoReturn:
+    """A database error as it is (the master retries); any other error as
+    the ``NotificationError`` of this notification (the error policy)."""
+    if is_database_error(error):
+        raise error
+    raise NotificationError(upstream.tracking_name, notification.id, error) from error
+
+
+def _batch_store(app: Follower[Any], size: int) -> BatchStore | None:
+    """The store for batches, or None to process one at a time: batches of
+    one, a store without batches, or an application that processes or records
+    events in a way of its own."""
+    recorder = app.recorder
+    if size < 2 or not isinstance(recorder, BatchStore):
+        return None
+    cls = type(app)
+    if cls.process_event is not Follower.process_event or (
+        cls._record is not Application._record
+    ):
+        log.info("%s processes or records events its own way: no batches", app.name)
+        return None
+    return recorder
+
+
 def _skip_rules(
     app: Follower[Any], upstreams: Mapping[str, Upstream], partition: Partition
 ) -> dict[str, SkipRule]:
@@ -148,10 +193,10 @@ class PartitionProcessor:
         name: str,
         env: Mapping[str, str],
         partition: Partition,
-        batch_size: int = 100,
+        batch: BatchSettings | None = None,
     ) -> None:
         self.name = name
-        self.batch_size = batch_size
+        self.batch = batch or BatchSettings()
         self.app: Follower[Any] = system.follower_cls(name)(env=dict(env))
         self._recorded = _RecordedOriginators()
         if isinstance(self.app, Leader):
@@ -168,6 +213,7 @@ class PartitionProcessor:
         self.dead_letters = (
             recorder.dead_letters if isinstance(recorder, DeadLetterStore) else None
         )
+        self.batch_store = _batch_store(self.app, self.batch.size)
         self._parked: dict[str, set[str]] = {}
         self._runs = 0
 
@@ -184,31 +230,124 @@ class PartitionProcessor:
         first = self._runs % len(upstreams)
         self._runs += 1
         for upstream in upstreams[first:] + upstreams[:first]:
-            position = self.app.recorder.max_tracking_id(upstream.tracking_name)
-            skip = self.skips.get(upstream.tracking_name)
-            while not more:
-                notifications = upstream.select(
-                    position, self.batch_size, self.app.topics
-                )
-                skipped: Notification | None = None
-                for notification in notifications:
-                    if skip and skip.done_before(
-                        notification.id, notification.originator_id
-                    ):
-                        skipped = notification
-                    else:
-                        self._process(upstream, notification)
-                        skipped = None
-                        processed += 1
-                    position = notification.id
-                    if time.monotonic() >= deadline:
-                        more = True
-                        break
-                if skipped is not None:
-                    self._record_skipped(upstream, skipped)
-                if len(notifications) < self.batch_size:
-                    break
+            count, more = self._run_upstream(upstream, deadline)
+            processed += count
+            if more:
+                break
         return RunOutcome(processed, slices_of(self._recorded.ids), more)
+
+    def _run_upstream(self, upstream: Upstream, deadline: float) -> tuple[int, bool]:
+        """Process ``upstream``'s new notifications in batches; (how many,
+        whether the deadline came first)."""
+        position = self.app.recorder.max_tracking_id(upstream.tracking_name)
+        skip = self.skips.get(upstream.tracking_name)
+        read_size = max(self.batch.read_size, self.batch.size)
+        processed = 0
+        while True:
+            notifications = upstream.select(position, read_size, self.app.topics)
+            batch: list[Notification] = []
+            skipped: Notification | None = None
+            for notification in notifications:
+                if skip and skip.done_before(
+                    notification.id, notification.originator_id
+                ):
+                    skipped = notification
+                    continue
+                skipped = None
+                if self._is_parked(upstream, notification):
+                    # Park it after the batch: the batch comes first.
+                    done = self._process_batch(upstream, batch, deadline)
+                    processed += done
+                    if done < len(batch):
+                        return processed, True
+                    batch = []
+                    self._park_behind(upstream, notification)
+                    processed += 1
+                else:
+                    batch.append(notification)
+                    if len(batch) < self.batch.size:
+                        continue
+                    done = self._process_batch(upstream, batch, deadline)
+                    processed += done
+                    if done < len(batch):
+                        return processed, True
+                    batch = []
+                if time.monotonic() >= deadline:
+                    return processed, True
+            done = self._process_batch(upstream, batch, deadline)
+            processed += done
+            if done < len(batch):
+                return processed, True
+            if skipped is not None:
+                self._record_skipped(upstream, skipped)
+            if time.monotonic() >= deadline:
+                return processed, True
+            if len(notifications) < read_size:
+                return processed, False
+            position = notifications[-1].id
+
+    def _process_batch(
+        self, upstream: Upstream, batch: Sequence[Notification], deadline: float
+    ) -> int:
+        """Process ``batch`` in transactions of up to ``batch.size``
+        notifications, each at most ``batch.max_delay`` long, until done or
+        ``deadline`` (at least one); how many were processed. On any failure,
+        the rest of the batch goes one at a time, so the failing notification
+        and the error are those of one at a time."""
+        done = 0
+        while done < len(batch):
+            if done and time.monotonic() >= deadline:
+                break
+            rest = batch[done:]
+            if self.batch_store is None or len(rest) == 1:
+                self._process(upstream, rest[0])
+                done += 1
+                continue
+            until = min(deadline, time.monotonic() + self.batch.max_delay)
+            try:
+                outcome = process_batch(
+                    self.app,
+                    self.batch_store,
+                    (self._job(upstream, notification) for notification in rest),
+                    until,
+                )
+            except Exception as error:
+                log.debug(
+                    "%s: a batch of %d from %s failed, one at a time instead: %r",
+                    self.name,
+                    len(rest),
+                    upstream.tracking_name,
+                    error,
+                )
+                return done + self._process_one_at_a_time(upstream, rest, deadline)
+            done += outcome.recorded
+            if outcome.error is not None:
+                # Where one at a time fails too, with the state it would have.
+                _raise_for(upstream, rest[outcome.recorded], outcome.error)
+            if outcome.alone:
+                self._process(upstream, rest[outcome.recorded])
+                done += 1
+        return done
+
+    def _process_one_at_a_time(
+        self, upstream: Upstream, notifications: Sequence[Notification], deadline: float
+    ) -> int:
+        done = 0
+        for notification in notifications:
+            if done and time.monotonic() >= deadline:
+                break
+            self._process(upstream, notification)
+            done += 1
+        return done
+
+    @staticmethod
+    def _job(
+        upstream: Upstream, notification: Notification
+    ) -> tuple[DomainEventProtocol[Any], Tracking]:
+        return (
+            upstream.domain_event(notification),
+            Tracking(upstream.tracking_name, notification.id),
+        )
 
     def _record_skipped(self, upstream: Upstream, notification: Notification) -> None:
         """Move the position past notifications an earlier partitioning
@@ -225,16 +364,16 @@ class PartitionProcessor:
                 for name in self.upstreams
             }
 
+    def _park_behind(self, upstream: Upstream, notification: Notification) -> None:
+        self._park(
+            upstream,
+            notification,
+            "parked behind an earlier parked notification of originator "
+            f"{notification.originator_id}",
+        )
+
     def _process(self, upstream: Upstream, notification: Notification) -> None:
         try:
-            if self._is_parked(upstream, notification):
-                self._park(
-                    upstream,
-                    notification,
-                    "parked behind an earlier parked notification of originator "
-                    f"{notification.originator_id}",
-                )
-                return
             process_once(
                 self.app,
                 upstream.domain_event(notification),
@@ -242,11 +381,7 @@ class PartitionProcessor:
                 f"notification {notification.id} of {upstream.tracking_name}",
             )
         except Exception as error:
-            if is_database_error(error):
-                raise
-            raise NotificationError(
-                upstream.tracking_name, notification.id, error
-            ) from error
+            _raise_for(upstream, notification, error)
 
     def _is_parked(self, upstream: Upstream, notification: Notification) -> bool:
         originator = str(notification.originator_id)

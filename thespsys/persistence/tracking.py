@@ -19,18 +19,21 @@ events table lock.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import (
     IntegrityError,
     Notification,
     ProcessRecorder,
+    StoredEvent,
     Tracking,
     TrackingRecorder,
 )
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from thespsys.core.capabilities import TrackingRange
 from thespsys.core.partitionings import Partitioning, PartitioningChange
 from thespsys.persistence.aggregate import SQLRecorder
 from thespsys.persistence.application import SQLApplicationRecorder
@@ -62,6 +65,13 @@ class _Tracking:
                 where=table.c.notification_id < upsert.excluded.notification_id,
             ).returning(table.c.notification_id)
         )
+        self.upsert_range = datastore.compile(
+            upsert.on_conflict_do_update(
+                index_elements=[table.c.application_name],
+                set_={"notification_id": upsert.excluded.notification_id},
+                where=table.c.notification_id < bindparam("first_notification_id"),
+            ).returning(table.c.notification_id)
+        )
         self.select_max = datastore.compile(
             select(table.c.notification_id).where(
                 table.c.application_name == bindparam("application_name")
@@ -72,17 +82,32 @@ class _Tracking:
         )
 
     def insert(self, cursor: Any, tracking: Tracking) -> None:
-        cursor.execute(
-            self.upsert,
-            {
-                "application_name": tracking.application_name,
-                "notification_id": tracking.notification_id,
-            },
-        )
+        if isinstance(tracking, TrackingRange):
+            if tracking.first_notification_id > tracking.notification_id:
+                msg = f"{tracking} ends before it starts"
+                raise ValueError(msg)
+            cursor.execute(
+                self.upsert_range,
+                {
+                    "application_name": tracking.application_name,
+                    "notification_id": tracking.notification_id,
+                    "first_notification_id": tracking.first_notification_id,
+                },
+            )
+            first = tracking.first_notification_id
+        else:
+            cursor.execute(
+                self.upsert,
+                {
+                    "application_name": tracking.application_name,
+                    "notification_id": tracking.notification_id,
+                },
+            )
+            first = tracking.notification_id
         if cursor.fetchone() is None:
             msg = (
                 f"tracking of {tracking.application_name!r} is already at or "
-                f"beyond notification {tracking.notification_id}"
+                f"beyond notification {first}"
             )
             raise IntegrityError(msg)
 
@@ -151,10 +176,25 @@ class SQLProcessRecorder(_Positions, SQLApplicationRecorder, ProcessRecorder):
             self.partitionings.table,
         )
 
+    def insert_batch(
+        self, stored_events: Sequence[StoredEvent], trackings: Sequence[TrackingRange]
+    ) -> Sequence[int]:
+        """The new events of several notifications and each upstream's
+        position past them, in one transaction; ``IntegrityError`` if any of
+        those notifications was recorded as processed (or on a write conflict).
+        """
+        ids = self.insert_events(stored_events, trackings=trackings)
+        assert ids is not None
+        return ids
+
     def _has_other_writes(self, **kwargs: Any) -> bool:
-        return kwargs.get("tracking") is not None
+        return kwargs.get("tracking") is not None or bool(kwargs.get("trackings"))
 
     def _write_before_events(self, cursor: Any, **kwargs: Any) -> None:
+        # In name order, so that two writers never wait for each other's rows.
+        trackings: Sequence[TrackingRange] = kwargs.get("trackings") or ()
+        for each in sorted(trackings, key=lambda t: t.application_name):
+            self._tracking.insert(cursor, each)
         tracking: Tracking | None = kwargs.get("tracking")
         if isinstance(tracking, DeadLetterTracking):
             # A retried dead letter: the position is past it already.
