@@ -44,8 +44,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 ROOT = Path(__file__).parents[1]
 DEFAULT_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 EVENTS_PER_ORDER = 5
@@ -105,20 +103,9 @@ def missing_settings(variant: Variant) -> list[str]:
 def store_env(store: str, url: str) -> dict[str, str]:
     if store == "thespsys":
         return {"PERSISTENCE_MODULE": "thespsys.persistence", "DATABASE_URL": url}
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(parsed.database),
-        }
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": parsed.database or "",
-        "POSTGRES_HOST": parsed.host or "127.0.0.1",
-        "POSTGRES_PORT": str(parsed.port or 5432),
-        "POSTGRES_USER": parsed.username or "postgres",
-        "POSTGRES_PASSWORD": parsed.password or "",
-    }
+    from tests.support.databases import eventsourcing_store_env
+
+    return eventsourcing_store_env(url)
 
 
 @contextmanager

@@ -40,9 +40,11 @@ from eventsourcing.persistence import (
     Tracking,
 )
 from eventsourcing.utils import Environment
-from sqlalchemy.engine import make_url
 
-from tests.support.databases import temporary_postgres_database
+from tests.support.databases import (
+    eventsourcing_store_env,
+    temporary_postgres_database,
+)
 from thespsys.persistence import dispose_engines
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
@@ -185,7 +187,6 @@ def sqlite_stores() -> Iterator[list[Store]]:
 @contextmanager
 def postgres_stores(admin_url: str) -> Iterator[list[Store]]:
     with temporary_postgres_database(admin_url) as url:
-        parsed = make_url(url)
         stores = [
             open_store(
                 "Thespsys",
@@ -193,14 +194,7 @@ def postgres_stores(admin_url: str) -> Iterator[list[Store]]:
             ),
             open_store(
                 "Es",
-                {
-                    "PERSISTENCE_MODULE": "eventsourcing.postgres",
-                    "POSTGRES_DBNAME": parsed.database or "",
-                    "POSTGRES_HOST": parsed.host or "127.0.0.1",
-                    "POSTGRES_PORT": str(parsed.port or 5432),
-                    "POSTGRES_USER": parsed.username or "postgres",
-                    "POSTGRES_PASSWORD": parsed.password or "",
-                },
+                eventsourcing_store_env(url),
             ),
         ]
         try:

@@ -92,6 +92,20 @@ def log_of(record: SystemRecord) -> str:
     return Path(record.log_file).read_text(errors="replace")
 
 
+def joining(cli: Cli, record: SystemRecord, secret_file: str | None) -> ThespianRunner:
+    """A runner in this process that joins the system of ``record``."""
+    return ThespianRunner(
+        orders_system,
+        env={
+            "PERSISTENCE_MODULE": "thespsys.persistence",
+            "DATABASE_URL": cli.database_url,
+        },
+        pipeline_ids=record.pipeline_ids,
+        settings=RunnerSettings(admin_port=record.admin_port, secret_file=secret_file),
+        join=True,
+    )
+
+
 def orders_get_paid(cli: Cli, count: int = 5) -> bool:
     app = orders_app(cli)
     try:
@@ -153,16 +167,7 @@ def test_without_the_secret_nothing_joins_asks_or_stops(
     )
     assert "refused" in plain.stdout, (plain.stdout, plain.stderr)
 
-    runner = ThespianRunner(
-        orders_system,
-        env={
-            "PERSISTENCE_MODULE": "thespsys.persistence",
-            "DATABASE_URL": cli.database_url,
-        },
-        pipeline_ids=record.pipeline_ids,
-        settings=RunnerSettings(admin_port=record.admin_port),  # this process's secret
-        join=True,
-    )
+    runner = joining(cli, record, secret_file=None)  # this process's secret
     with pytest.raises(AuthenticationError, match="another secret"):
         runner.start()
 
@@ -193,18 +198,7 @@ def test_replayed_messages_are_rejected(
         return sealed
 
     monkeypatch.setattr(authenticated_transport, "seal", capturing_seal)
-    secret_file = str(cli.data_dir / "secret")
-    settings = RunnerSettings(admin_port=record.admin_port, secret_file=secret_file)
-    runner = ThespianRunner(
-        orders_system,
-        env={
-            "PERSISTENCE_MODULE": "thespsys.persistence",
-            "DATABASE_URL": cli.database_url,
-        },
-        pipeline_ids=record.pipeline_ids,
-        settings=settings,
-        join=True,
-    )
+    runner = joining(cli, record, secret_file=str(cli.data_dir / "secret"))
     with runner:
         runner.status()
     port, message = next(

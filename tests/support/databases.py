@@ -114,3 +114,23 @@ def fresh_database(admin_url: str | None, sqlite_path: Path) -> Iterator[str]:
     else:
         with temporary_postgres_database(admin_url) as url:
             yield url
+
+
+def eventsourcing_store_env(url: str) -> dict[str, str]:
+    """The env for eventsourcing's own store (``eventsourcing.sqlite`` or
+    ``eventsourcing.postgres``) on the database at ``url``: the baseline the
+    benchmarks compare thespsys.persistence with."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(parsed.database),
+        }
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": parsed.database or "",
+        "POSTGRES_HOST": parsed.host or "127.0.0.1",
+        "POSTGRES_PORT": str(parsed.port or 5432),
+        "POSTGRES_USER": parsed.username or "postgres",
+        "POSTGRES_PASSWORD": parsed.password or "",
+    }
