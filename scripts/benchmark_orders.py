@@ -521,7 +521,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwrote {args.json}")
     problem = chart(results, args.chart, args.orders)
     print(problem or f"wrote {args.chart}")
-    return 1 if any("failed" in r for r in results) else 0
+    # eventsourcing's own runners may fail on their own store (its
+    # MultiThreadedRunner does on SQLite): reported, not this script's failure.
+    return 1 if any("failed" in r and r["store"] == "thespsys" for r in results) else 0
 
 
 if __name__ == "__main__":
