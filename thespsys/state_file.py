@@ -30,7 +30,7 @@ class SystemRecord:
     log_file: str | None
     started_at: float
     # Where the secret its messages are sealed with is (THESPSYS_SECRET comes
-    # first); None: its messages are not sealed (authenticate = false).
+    # first; None: no file was configured), and whether they are sealed at all.
     secret_file: str | None = None
     authenticated: bool = True
 
