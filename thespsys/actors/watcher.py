@@ -27,7 +27,7 @@ from typing import Any
 
 from thespian.actors import ActorTypeDispatcher, WakeupMessage
 
-from thespsys.actors.messages import Directory, StopRequest, WatchRequest
+from thespsys.actors.messages import Directory, Prompt, StopRequest, WatchRequest
 from thespsys.actors.prompts import PromptRoutes
 from thespsys.actors.stopping import StoppingMixin
 from thespsys.core.processes import die_with_parent
@@ -40,6 +40,18 @@ log = logging.getLogger(__name__)
 WATCH_SPELL = 0.05
 PAUSE = timedelta(seconds=0.001)
 AFTER_SENDING = timedelta(seconds=0.002)
+# Thespian sends one message at a time per target, in several steps taken only
+# between handlers; on SQLite this watcher also sees the actors' own writes,
+# hundreds a second under load. Prompting a master on each queues prompts up
+# faster than they leave (Thespian blocks a sender, or stops receiving, to
+# drain such a queue); watchers that did so were seen handling no message for
+# whole runs, writes from other processes waiting for the poll. So: at most
+# one prompt per master per PROMPT_INTERVAL (the latest one held back meanwhile:
+# a master only needs to know that there is something to read, and since
+# when), and short spells while prompts are on their way.
+PROMPT_INTERVAL = 0.01
+SENDING_SPELL = 0.002
+SENDING_FOR = 0.1  # seconds after the last prompt sent
 
 
 class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
@@ -50,6 +62,9 @@ class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.routes: PromptRoutes | None = None
         self.interval = 0.0
         self.pending: dict[str, set[int]] = {}
+        self.held: dict[Any, tuple[Any, Prompt]] = {}  # str(address) -> latest
+        self.last_sent: dict[Any, float] = {}  # str(address) -> when
+        self.sent_at = float("-inf")  # the last prompt to any master
 
     def receiveMsg_WatchRequest(self, request: WatchRequest, sender: Any) -> None:
         env = dict(request.env)
@@ -74,15 +89,17 @@ class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             return
         sent = False
         try:
-            changes = self.watch.wait(WATCH_SPELL, self.interval)
+            sending = self.held or time.monotonic() - self.sent_at < SENDING_FOR
+            spell = SENDING_SPELL if sending else WATCH_SPELL
+            changes = self.watch.wait(spell, self.interval)
             seen_at = time.monotonic()
             for name, slices in changes.items():
                 self.pending.setdefault(name, set()).update(slices)
             if self.pending and self.routes is not None:
                 pending, self.pending = self.pending, {}
                 for address, prompt in self.routes.prompts(pending, seen_at=seen_at):
-                    self.send(address, prompt)
-                    sent = True
+                    self.held[str(address)] = (address, prompt)
+            sent = self._send_due(time.monotonic())
         except Exception:
             # Never stop looking: a raising handler would end the timer.
             log.exception("change watcher: could not look for changes")
@@ -92,6 +109,19 @@ class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             # waits for them) and a Directory or a stop gets in. Not at
             # once: an expired timer would come first.
             self.wakeupAfter(AFTER_SENDING if sent else PAUSE)
+
+    def _send_due(self, now: float) -> bool:
+        """The held prompts of masters not prompted within PROMPT_INTERVAL."""
+        due = [
+            key
+            for key in self.held
+            if now - self.last_sent.get(key, float("-inf")) >= PROMPT_INTERVAL
+        ]
+        for key in due:
+            address, prompt = self.held.pop(key)
+            self.send(address, prompt)
+            self.last_sent[key] = self.sent_at = now
+        return bool(due)
 
     def receiveMsg_StopRequest(self, request: StopRequest, sender: Any) -> None:
         self._close()
