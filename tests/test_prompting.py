@@ -74,3 +74,20 @@ def test_a_prompt_is_taken_for_read_only_on_the_machine_that_saw_the_events() ->
     assert not elsewhere.read_before(13.0)  # monotonic clocks of two machines
     unknown = dataclasses.replace(prompt, seen_at=None)
     assert not unknown.read_before(13.0)
+
+
+def test_the_change_watcher_prompts_a_master_at_most_once_per_interval() -> None:
+    from thespsys.actors.watcher import PROMPT_INTERVAL, ChangeWatcher
+
+    sent: list[tuple[str, Prompt]] = []
+    watcher = ChangeWatcher.__new__(ChangeWatcher)  # its logic, not an actor
+    watcher.held, watcher.last_sent, watcher.sent_at = {}, {}, float("-inf")
+    watcher.send = lambda address, prompt: sent.append((address, prompt))  # type: ignore[method-assign]
+    first, second, third = (Prompt("Orders", (1,), at) for at in (1.0, 1.001, 1.002))
+    watcher.held["m"] = ("m", first)
+    assert watcher._send_due(1.0)
+    watcher.held["m"] = ("m", second)
+    watcher.held["m"] = ("m", third)  # the latest replaces what was held
+    assert not watcher._send_due(1.0 + PROMPT_INTERVAL / 2)
+    assert watcher._send_due(1.0 + PROMPT_INTERVAL)
+    assert sent == [("m", first), ("m", third)]
