@@ -28,6 +28,7 @@ import math
 import os
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,11 +91,28 @@ def _create_sqlite_engine(url: URL, options: EngineOptions) -> Engine:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(options.busy_timeout * 1000)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(cursor, options.busy_timeout)
         finally:
             cursor.close()
 
     return engine
+
+
+def _switch_to_wal(cursor: Any, timeout: float) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while another connection holds the
+    lock: SQLite answers "database is locked" at once here, without waiting
+    for the busy timeout, when several processes open a new file together."""
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _create_postgres_engine(url: URL, options: EngineOptions) -> Engine:
