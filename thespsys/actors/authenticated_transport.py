@@ -154,8 +154,7 @@ class _SealingSerializer:
                 # An acknowledgement under another secret (or none): to the
                 # sender, a send the peer refused.
                 return streamBuffer.ackDataErrPacket
-            peer = getattr(_receiving_from, "peer", None) or "a peer"
-            rejections.rejected(peer, error.reason)
+            rejections.rejected(_peer_host(), error.reason)
             raise
         _receiving_from.last = (data, message)
         return message
@@ -189,11 +188,16 @@ def _close_forgetting_port(self: Any) -> None:
 
 
 def _added_data_noting_peer(self: Any, inc: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        _receiving_from.peer = inc.socket.getpeername()[0]
-    except (OSError, AttributeError):
-        _receiving_from.peer = None
+    _receiving_from.incoming = inc  # its peer is looked up only on a rejection
     return _original_added_data(self, inc, *args, **kwargs)
+
+
+def _peer_host() -> str:
+    incoming: Any = getattr(_receiving_from, "incoming", None)
+    try:
+        return str(incoming.socket.getpeername()[0])
+    except (OSError, AttributeError):
+        return "a peer"
 
 
 def use_secret(secret: bytes | None) -> None:
