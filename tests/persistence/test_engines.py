@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import threading
 from typing import Any
 
 import pytest
@@ -51,3 +53,39 @@ def test_sqlite_connections_are_configured(sqlite_url: str) -> None:
         assert getattr(connection.dbapi_connection, "isolation_level", "") is None
     finally:
         connection.close()
+
+
+def test_a_finaliser_may_release_an_engine_while_another_is_created(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An application nobody closed is finalised by the collector, in the
+    thread that is creating an engine; its release must not wait for that."""
+    options = EngineOptions()
+    first = engines.acquire_engine(make_url(f"sqlite:///{tmp_path}/a.db"), options)
+
+    class Unclosed:
+        def __init__(self) -> None:
+            self.cycle = self
+
+        def __del__(self) -> None:
+            engines.release_engine(first)
+
+    create = engines._create_sqlite_engine
+
+    def create_while_collecting(*args: Any) -> Any:
+        Unclosed()
+        gc.collect()  # finalises it here, with the registry's lock held
+        return create(*args)
+
+    monkeypatch.setattr(engines, "_create_sqlite_engine", create_while_collecting)
+    second: list[Any] = []
+    creating = threading.Thread(
+        target=lambda: second.append(
+            engines.acquire_engine(make_url(f"sqlite:///{tmp_path}/b.db"), options)
+        ),
+        daemon=True,
+    )
+    creating.start()
+    creating.join(timeout=10)
+    assert not creating.is_alive(), "acquire_engine() deadlocked"
+    engines.release_engine(second[0])

@@ -52,7 +52,10 @@ class _Entry:
     users: int
 
 
-_lock = threading.Lock()
+# Re-entrant: creating an engine allocates, the collector may then finalise an
+# application nobody closed, and its close() releases its engine, in this same
+# thread, while acquire_engine() holds the lock (a plain Lock deadlocked).
+_lock = threading.RLock()
 _engines: dict[_EngineKey, _Entry] = {}
 
 
