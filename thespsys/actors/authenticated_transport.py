@@ -154,7 +154,8 @@ class _SealingSerializer:
                 # An acknowledgement under another secret (or none): to the
                 # sender, a send the peer refused.
                 return streamBuffer.ackDataErrPacket
-            rejections.rejected(_peer_host(), error.reason)
+            peer = getattr(_receiving_from, "peer", None) or "a peer"
+            rejections.rejected(peer, error.reason)
             raise
         _receiving_from.last = (data, message)
         return message
@@ -188,16 +189,11 @@ def _close_forgetting_port(self: Any) -> None:
 
 
 def _added_data_noting_peer(self: Any, inc: Any, *args: Any, **kwargs: Any) -> Any:
-    _receiving_from.incoming = inc  # its peer is looked up only on a rejection
-    return _original_added_data(self, inc, *args, **kwargs)
-
-
-def _peer_host() -> str:
-    incoming: Any = getattr(_receiving_from, "incoming", None)
     try:
-        return str(incoming.socket.getpeername()[0])
+        _receiving_from.peer = inc.socket.getpeername()[0]
     except (OSError, AttributeError):
-        return "a peer"
+        _receiving_from.peer = None
+    return _original_added_data(self, inc, *args, **kwargs)
 
 
 def use_secret(secret: bytes | None) -> None:
