@@ -77,6 +77,12 @@ from thespsys.errors import (
 
 log = logging.getLogger(__name__)
 
+# How long the actor processes may take to end after a stop, before they are
+# killed: those of a running system finish what they are recording; those left
+# after the admin was shut down from outside, or killed, are only exiting.
+STOP_GRACE = 10.0
+ORPHAN_GRACE = 2.0
+
 TApplication = TypeVar("TApplication", bound=Application[Any])
 
 
@@ -401,15 +407,18 @@ class ThespianRunner(Runner[Any]):
         if self._actor_system is not None and not self.owns_actor_system:
             self._actor_system = self._system_actor = None  # leave it running
         if self._actor_system is not None:
+            # Once the admin is gone, nobody tells what is left of the system to
+            # stop: it is waited for briefly, then killed.
+            alive = self.actor_system_alive()
             try:
-                self._stop_actors()
+                if alive:
+                    self._stop_actors()
                 self._actor_system.shutdown()
             finally:
-                self._actor_system = None
+                self._actor_system = self._system_actor = None
                 if self.pgid is not None:
-                    self.killed_on_stop = tuple(
-                        end_process_group(self.pgid, grace=10.0)
-                    )
+                    grace = STOP_GRACE if alive else ORPHAN_GRACE
+                    self.killed_on_stop = tuple(end_process_group(self.pgid, grace))
         for app in self.apps.values():
             app.close()
         self.apps.clear()

@@ -9,6 +9,7 @@ process group, which outlives the script that started it. These helpers read
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import signal
 import time
@@ -119,7 +120,11 @@ def end_process_group(pgid: int, grace: float) -> list[int]:
     if wait_for(lambda: not processes_in_group(pgid), grace):
         return []
     left = processes_in_group(pgid)
-    log.warning("actor processes %s outlived shutdown; killing them", left)
+    kinds = actor_processes(pgid)
+    log.warning(
+        "actor processes %s outlived shutdown; killing them",
+        ", ".join(f"{pid} ({kinds.get(pid, 'unknown')})" for pid in left),
+    )
     try:
         os.killpg(pgid, signal.SIGKILL)
     except ProcessLookupError:
@@ -151,6 +156,12 @@ def die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         log.debug("prctl(PR_SET_PDEATHSIG) is not available here")
+        return
+    # The parent may have died between the fork and the prctl: the signal that
+    # was armed too late is sent here.
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _read_boot_id() -> str:
