@@ -41,7 +41,9 @@ ORPHAN = textwrap.dedent(
 def test_a_process_whose_parent_died_before_it_asked_to_die_with_it_dies(
     tmp_path: Path,
 ) -> None:
-    subprocess.run([sys.executable, "-c", ORPHAN, str(tmp_path)], check=True, timeout=30)
+    subprocess.run(
+        [sys.executable, "-c", ORPHAN, str(tmp_path)], check=True, timeout=30
+    )
     pid = int((tmp_path / "pid").read_text())
     assert wait_for(lambda: not process_alive(pid), 10)
     assert not (tmp_path / "survived").exists()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -161,3 +163,44 @@ def test_rejections_are_logged_once_per_peer_and_minute(
     assert "10.0.0.9" in lines[0] and "not sealed" in lines[0]
     assert "10.0.0.7" in lines[1] and "bad MAC" in lines[1]
     assert "999 more since the last warning" in lines[2]
+
+
+# A thread of the parent holds one of the sealing locks at the fork; the child
+# must still seal, open and log, as every actor process does.
+FORK_WHILE_LOCKED = """
+import os, signal, sys
+from thespsys.actors import authenticated_transport as transport
+from thespsys.actors.sealing import seal
+
+secret, port = b"s" * 32, 4242
+transport.use_secret(secret)
+held = {
+    "identity": transport._identity,
+    "opener": transport._sealing.opener,
+    "rejections": transport.rejections,
+}[sys.argv[1]]
+with held._lock:
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(10)  # a hang ends, and fails
+        transport._local_ports.add(port)
+        message = seal(secret, transport._identity, port, "hello")
+        opened = transport._sealing.loads(message)
+        transport.rejections.rejected("peer", "test")
+        os._exit(0 if opened == "hello" else 1)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+
+@pytest.mark.parametrize("lock_holder", ["identity", "opener", "rejections"])
+def test_a_process_forked_while_a_sealing_lock_was_held_still_seals_and_opens(
+    lock_holder: str,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FORK_WHILE_LOCKED, lock_holder],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr

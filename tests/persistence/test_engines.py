@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import os
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -89,3 +91,44 @@ def test_a_finaliser_may_release_an_engine_while_another_is_created(
     creating.join(timeout=10)
     assert not creating.is_alive(), "acquire_engine() deadlocked"
     engines.release_engine(second[0])
+
+
+# Another thread holds the registry's lock at the fork; the child must still
+# get an engine, as an actor process does.
+FORK_WHILE_LOCKED = """
+import os, signal, sys, threading
+from sqlalchemy.engine import make_url
+from thespsys.persistence import engines
+from thespsys.persistence.settings import EngineOptions
+
+held, release = threading.Event(), threading.Event()
+
+def hold():
+    with engines._lock:
+        held.set()
+        release.wait()
+
+threading.Thread(target=hold, daemon=True).start()
+held.wait()
+pid = os.fork()
+if pid == 0:
+    signal.alarm(10)  # a hang ends, and fails
+    url = make_url(f"sqlite:///{sys.argv[1]}/child.db")
+    engines.release_engine(engines.acquire_engine(url, EngineOptions()))
+    os._exit(0)
+release.set()
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+
+def test_a_process_forked_while_another_thread_held_the_registry_gets_an_engine(
+    tmp_path: Any,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FORK_WHILE_LOCKED, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr

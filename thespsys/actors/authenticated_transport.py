@@ -107,6 +107,9 @@ class RejectionLog:
         self._lock = threading.Lock()
         self._peers: dict[str, tuple[float, int]] = {}  # host: last logged, held back
 
+    def forked(self) -> None:
+        self._lock = threading.Lock()
+
     def rejected(self, peer: str, reason: str) -> None:
         now = self._now()
         with self._lock:
@@ -287,6 +290,9 @@ tcp.TCPTransport._addedDataToIncoming = _added_data_noting_peer
 def _renew_in_child() -> None:
     _identity.renew()
     _local_ports.clear()
+    rejections.forked()
+    if _sealing is not None:
+        _sealing.opener.forked()
 
 
 os.register_at_fork(after_in_child=_renew_in_child)

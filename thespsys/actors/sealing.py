@@ -58,10 +58,11 @@ class SenderIdentity:
     parent's, and its messages would be taken for replays."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self.renew()
 
     def renew(self) -> None:
+        # A new lock too: another thread of the parent may have held its copy.
+        self._lock = threading.Lock()
         self.sender = os.urandom(16)
         self._counters: dict[int, Iterator[int]] = {}
 
@@ -119,6 +120,11 @@ class Opener:
         self._lock = threading.Lock()
         self._windows: dict[tuple[bytes, int], _SenderWindow] = {}
         self._next_prune = 0.0
+
+    def forked(self) -> None:
+        """In a forked process: another thread of the parent may have held
+        the lock's copy."""
+        self._lock = threading.Lock()
 
     def open(self, data: bytes) -> object:
         magic, tag, body = data[:4], data[4:PREFIX_SIZE], data[PREFIX_SIZE:]

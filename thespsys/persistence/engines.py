@@ -59,6 +59,15 @@ _lock = threading.RLock()
 _engines: dict[_EngineKey, _Entry] = {}
 
 
+def _new_lock_in_child() -> None:
+    # Another thread of the parent may have held the lock's copy at the fork.
+    global _lock
+    _lock = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
+
+
 def _create_sqlite_engine(url: URL, options: EngineOptions) -> Engine:
     engine = sqlalchemy.create_engine(
         url,
