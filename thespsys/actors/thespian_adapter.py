@@ -12,11 +12,13 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import random
 import socket
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from thespian.actors import ActorAddress, ActorSystem
@@ -66,10 +68,40 @@ def listen_on(host: str = LOOPBACK, *, all_interfaces: bool = False) -> None:
     IPBase.thisSystem.add_local_addr(host)
 
 
-def free_port(host: str = LOOPBACK) -> int:
+def free_port(host: str | None = None) -> int:
+    """A port nothing is bound to on ``host``, for an admin to bind next.
+
+    It is chosen below the kernel's ephemeral range: between this choice and
+    the admin's bind, the kernel may hand an ephemeral port to any socket,
+    the starter's own Thespian endpoint among them, and Thespian takes a bound
+    admin port for a running admin: it then fails after 11 s with "not a
+    valid or useable ActorSystem Admin". Ports below that range are given out
+    only to whoever asks for them by number.
+    """
+    host = (_listen_host or LOOPBACK) if host is None else host
+    high = _ephemeral_ports_start()
+    below = range(max(1024, high - 16384), high)
+    for port in random.sample(below, min(200, len(below))):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
+        probe.bind((host, 0))  # none free there: an ephemeral one, as before
         return int(probe.getsockname()[1])
+
+
+def _ephemeral_ports_start() -> int:
+    """The lowest port the kernel hands out by itself (Linux; elsewhere the
+    lowest default of the systems we know)."""
+    try:
+        return int(
+            Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]
+        )
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def port_accepts_connections(port: int, host: str = LOOPBACK) -> bool:
