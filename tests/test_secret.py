@@ -39,6 +39,19 @@ def test_a_file_others_may_read_is_refused(tmp_path: Path) -> None:
         resolve_secret({}, str(path), create=False)
 
 
+@pytest.mark.parametrize("kind", ["directory", "binary"])
+def test_a_secret_file_that_cannot_be_read_is_named(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "secret"
+    if kind == "directory":
+        path.mkdir(mode=0o700)
+    else:
+        path.write_bytes(bytes(range(128, 256)))
+        path.chmod(0o600)
+    for create in (False, True):
+        with pytest.raises(ConfigurationError, match=f"cannot read {path}"):
+            resolve_secret({}, str(path), create=create)
+
+
 def test_a_short_secret_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "secret"
     path.write_text("short\n")

@@ -158,6 +158,11 @@ def test_without_the_secret_nothing_joins_asks_or_stops(
     assert refused.code == ExitCode.AUTHENTICATION
     one_error_line(refused, f"admin port {record.admin_port}", "another secret")
     del cli.env["THESPSYS_SECRET"]
+    cli.env["THESPSYS_AUTHENTICATE"] = "false"
+    unsealed = cli("status")
+    assert unsealed.code == ExitCode.AUTHENTICATION
+    one_error_line(unsealed, "authenticates its messages and this process does not")
+    del cli.env["THESPSYS_AUTHENTICATE"]
 
     plain = subprocess.run(
         [sys.executable, "-c", PLAIN_THESPIAN, str(record.admin_port)],

@@ -50,7 +50,7 @@ def read_secret_file(path: Path) -> bytes:
             f"{path} does not exist: the system runs with another secret "
             "file, without authentication, or as another user",
         ) from None
-    except OSError as error:
+    except (OSError, UnicodeDecodeError) as error:
         raise ConfigurationError(
             "secret_file", f"cannot read {path}: {error}"
         ) from error
