@@ -285,3 +285,33 @@ def test_dead_letters_listed_and_skipped(cli: Cli, tmp_path: Path) -> None:
         one_error_line(bad, "'Nobody' is not a follower")
         assert cli("stop").code == 0
     notes.close()
+
+
+def test_status_exits_10_while_an_application_retries(cli: Cli, tmp_path: Path) -> None:
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    cli.env.update(
+        {
+            "FAULTS_DIR": str(faults),
+            "RETRY_BACKOFF_INITIAL": "0.1",
+            "RETRY_BACKOFF_MAX": "0.2",
+        }
+    )
+    system = ("--system", "tests.supervision.apps:notes_to_faulty")
+    env = {"PERSISTENCE_MODULE": "thespsys.persistence"}
+    notes = Notes(env={**env, "DATABASE_URL": cli.database_url})
+    with nothing_left_behind(cli) as started:
+        cli.start(started, *system)
+        notes.write("fail-times-1000000")
+        assert wait_for(lambda: cli("status").code == ExitCode.RETRYING, 30, 0.2)
+        retrying = cli("status")
+        assert "Faulty (pipeline 0) is retrying" in retrying.stdout, retrying.stdout
+
+        def recovered() -> bool:
+            for marker in faults.iterdir():  # as if it had failed that often
+                marker.write_text("1000000")
+            return cli("status").code == ExitCode.OK
+
+        assert wait_for(recovered, 30, 0.2)
+        assert cli("stop").code == 0
+    notes.close()

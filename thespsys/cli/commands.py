@@ -23,6 +23,7 @@ from thespsys.config import Config
 from thespsys.control import claim_data_dir, close_system, find_system, start_system
 from thespsys.core.system_spec import load_system
 from thespsys.engine.dead_letter_queue import DeadLetterQueue
+from thespsys.engine.status import ApplicationStatus
 from thespsys.errors import ConfigurationError, RunnerStartError
 from thespsys.runner import ThespianRunner
 from thespsys.state_file import SystemRecord, remove_record, write_record
@@ -154,7 +155,16 @@ def status(arguments: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
     else:
         render_status(rows, record)
-    return int(ExitCode.FAILED if any(s.is_failed for s in statuses) else ExitCode.OK)
+    return int(health(statuses))
+
+
+def health(statuses: Sequence[ApplicationStatus]) -> ExitCode:
+    """A failed application first; one that retries is not healthy either."""
+    if any(status.is_failed for status in statuses):
+        return ExitCode.FAILED
+    if any(status.is_retrying for status in statuses):
+        return ExitCode.RETRYING
+    return ExitCode.OK
 
 
 def _watch(runner: ThespianRunner, interval: float) -> int:

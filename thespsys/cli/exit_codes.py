@@ -16,4 +16,5 @@ class ExitCode(enum.IntEnum):
     DATABASE = 7  # the database cannot be used
     TIMEOUT = 8  # stop: the system did not end in time (--force ends it)
     AUTHENTICATION = 9  # status, stop: the system holds another secret
+    RETRYING = 10  # status: an application retries after errors (none failed)
     INTERRUPTED = 130  # Ctrl-C in a command that is not run

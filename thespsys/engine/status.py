@@ -62,6 +62,10 @@ class ApplicationStatus:
     def is_failed(self) -> bool:
         return self.state == ProcessState.FAILED
 
+    @property
+    def is_retrying(self) -> bool:
+        return self.state == ProcessState.RETRYING
+
 
 def combine(
     processes: Sequence[ProcessStatus],
