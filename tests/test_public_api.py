@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import thespsys
+from thespsys.cli.exit_codes import ExitCode
 
 README = Path(__file__).parents[1] / "README.md"
 
@@ -45,3 +46,10 @@ def test_every_error_is_a_thespsys_error_defined_in_errors_and_exported() -> Non
     assert {error.__module__ for error in defined} == {"thespsys.errors"}
     assert all(issubclass(error, thespsys.ThespsysError) for error in defined)
     assert {error.__name__ for error in defined} <= set(thespsys.__all__)
+
+
+def test_the_readme_lists_every_exit_code_of_the_command() -> None:
+    listed = {
+        int(code) for code in re.findall(r"^\s*\| (\d+) \| ", README.read_text(), re.M)
+    }
+    assert listed == {int(code) for code in ExitCode}
