@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -252,56 +254,51 @@ def test_changing_the_pipeline_count_between_starts(cli: Cli) -> None:
     app.close()
 
 
-def test_dead_letters_listed_and_skipped(cli: Cli, tmp_path: Path) -> None:
-    faults = tmp_path / "faults"
+FAULTY = ("--system", "tests.supervision.apps:notes_to_faulty")
+
+
+@contextmanager
+def faulty_system(cli: Cli, faults: Path, **settings: str) -> Iterator[Notes]:
+    """Notes to Faulty, started by the CLI with ``settings`` in its env; the
+    Notes application to write the faults with."""
     faults.mkdir()
-    cli.env.update(
-        {
-            "FAULTS_DIR": str(faults),
-            "FAULTY_ERROR_POLICY": "park",
-            "PARK_AFTER_ATTEMPTS": "1",
-        }
-    )
-    system = ("--system", "tests.supervision.apps:notes_to_faulty")
+    cli.env.update({"FAULTS_DIR": str(faults), **settings})
     env = {"PERSISTENCE_MODULE": "thespsys.persistence"}
     notes = Notes(env={**env, "DATABASE_URL": cli.database_url})
-    with nothing_left_behind(cli) as started:
-        cli.start(started, *system)
+    try:
+        with nothing_left_behind(cli) as started:
+            cli.start(started, *FAULTY)
+            yield notes
+    finally:
+        notes.close()
+
+
+def test_dead_letters_listed_and_skipped(cli: Cli, tmp_path: Path) -> None:
+    park_at_once = {"FAULTY_ERROR_POLICY": "park", "PARK_AFTER_ATTEMPTS": "1"}
+    with faulty_system(cli, tmp_path / "faults", **park_at_once) as notes:
         notes.write("fail-always")
 
         def letters(*extra: str) -> list[dict[str, object]]:
-            result = cli("dead-letters", "Faulty", "list", "--json", *extra, *system)
+            result = cli("dead-letters", "Faulty", "list", "--json", *extra, *FAULTY)
             assert result.code == 0, result.stderr
             return list(json.loads(result.stdout))
 
         assert wait_for(lambda: len(letters()) == 1, 30, interval=0.2)
         letter_id = str(letters()[0]["id"])
-        skipped = cli("dead-letters", "Faulty", "skip", letter_id, *system)
+        skipped = cli("dead-letters", "Faulty", "skip", letter_id, *FAULTY)
         assert skipped.code == 0, skipped.stderr
         assert letters() == []
         assert [letter["status"] for letter in letters("--all")] == ["skipped"]
-        bad = cli("dead-letters", "Nobody", "list", *system)
+        bad = cli("dead-letters", "Nobody", "list", *FAULTY)
         assert bad.code == ExitCode.CONFIGURATION
         one_error_line(bad, "'Nobody' is not a follower")
         assert cli("stop").code == 0
-    notes.close()
 
 
 def test_status_exits_10_while_an_application_retries(cli: Cli, tmp_path: Path) -> None:
     faults = tmp_path / "faults"
-    faults.mkdir()
-    cli.env.update(
-        {
-            "FAULTS_DIR": str(faults),
-            "RETRY_BACKOFF_INITIAL": "0.1",
-            "RETRY_BACKOFF_MAX": "0.2",
-        }
-    )
-    system = ("--system", "tests.supervision.apps:notes_to_faulty")
-    env = {"PERSISTENCE_MODULE": "thespsys.persistence"}
-    notes = Notes(env={**env, "DATABASE_URL": cli.database_url})
-    with nothing_left_behind(cli) as started:
-        cli.start(started, *system)
+    quick = {"RETRY_BACKOFF_INITIAL": "0.1", "RETRY_BACKOFF_MAX": "0.2"}
+    with faulty_system(cli, faults, **quick) as notes:
         notes.write("fail-times-1000000")
         assert wait_for(lambda: cli("status").code == ExitCode.RETRYING, 30, 0.2)
         retrying = cli("status")
@@ -314,4 +311,3 @@ def test_status_exits_10_while_an_application_retries(cli: Cli, tmp_path: Path) 
 
         assert wait_for(recovered, 30, 0.2)
         assert cli("stop").code == 0
-    notes.close()
