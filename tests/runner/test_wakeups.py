@@ -19,6 +19,7 @@ import sqlalchemy
 
 from examples.orders import Orders, Payments, system
 from tests.support.actors import running
+from thespsys.actors.watcher import ChangeWatcher
 from thespsys.core.processes import actor_processes, wait_for
 from thespsys.core.settings import RunnerSettings
 from thespsys.persistence.changes import APPLICATION_NAME
@@ -173,3 +174,28 @@ def test_a_broken_listening_connection_is_reported_and_replaced(
     logged = output.read_text()
     assert "no change feed on" in logged
     assert "is back; waking the followers of Orders, Payments, Reservations" in logged
+
+
+def test_a_watcher_whose_timer_stalled_is_started_again(
+    store_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the flag is set, the watcher's next timer never fires, as seen under
+    load (its processes inherit the patch: Thespian forks them from here)."""
+    flag = tmp_path / "lose-the-next-timer"
+    lost: list[object] = []
+    set_timer = ChangeWatcher.wakeupAfter
+
+    def losing_one(self: ChangeWatcher, period: object, payload: object = None) -> None:
+        if flag.exists() and not lost:
+            lost.append(period)
+            return
+        set_timer(self, period, payload=payload)
+
+    monkeypatch.setattr(ChangeWatcher, "wakeupAfter", losing_one)
+    with running(system, store_env, settings=SETTINGS) as runner:
+        payments = runner.get(Payments)
+        create_orders_elsewhere(store_env, 1)
+        assert wait_for(lambda: paid(payments) == 1, timeout=5)
+        flag.touch()
+        create_orders_elsewhere(store_env, 1)
+        assert wait_for(lambda: paid(payments) == 2, timeout=5)

@@ -105,6 +105,11 @@ class DirectoryRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class WatcherCheck:
+    """Is the watcher's timer still firing? Sent every ``WATCHER_CHECK``."""
+
+
+@dataclass(frozen=True, slots=True)
 class WatchRequest:
     """Watch the leaders' logs every ``interval`` seconds; prompt the masters."""
 

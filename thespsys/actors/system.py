@@ -29,6 +29,7 @@ from thespsys.actors.messages import (
     StartSystemResponse,
     StatusRequest,
     StatusResponse,
+    WatcherCheck,
     WatchRequest,
 )
 from thespsys.actors.pipeline import PipelineActor
@@ -46,6 +47,8 @@ GLOBAL_NAME = "thespsys.SystemActor"
 WATCHER = "watcher"  # the ChangeWatcher's key among the supervised children
 OWNER_CHECK = "owner"
 OWNER_CHECK_INTERVAL = timedelta(seconds=0.5)
+WATCHER_CHECK = "watcher check"
+WATCHER_CHECK_INTERVAL = timedelta(seconds=0.5)
 
 
 class SystemActor(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
@@ -85,6 +88,7 @@ class SystemActor(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
             self._start_pipeline(pipeline_id)
         if request.settings.wakeup_interval > 0:
             self._start_watcher()
+            self.wakeupAfter(WATCHER_CHECK_INTERVAL, payload=WATCHER_CHECK)
 
     def _start_watcher(self) -> None:
         assert self.request is not None and self.children is not None
@@ -224,6 +228,10 @@ class SystemActor(Supervisor, ActorTypeDispatcher):  # type: ignore[misc]
     def woken(self, payload: Any) -> None:
         if payload == OWNER_CHECK:
             self._check_owner()
+        elif payload == WATCHER_CHECK and not self.stopping:
+            if self.watcher is not None:
+                self.send(self.watcher, WatcherCheck())
+            self.wakeupAfter(WATCHER_CHECK_INTERVAL, payload=WATCHER_CHECK)
 
     def _check_owner(self) -> None:
         """The actor system ends with the process that owns it, however that

@@ -16,6 +16,13 @@ themselves; on PostgreSQL they do not NOTIFY
 when its sender learnt of the new events (``Prompt.seen_at``), and a master
 drops one when it has requested a run since: that run reads them. The
 masters' poll timer stays the safety net.
+
+Its watching is a chain of Thespian timers, each handler setting the next.
+Under load a timer of that chain was seen not to fire until some message
+reached this actor (for 47 s once, writes from other processes waiting for
+the poll meanwhile): the SystemActor sends a ``WatcherCheck`` every half
+second, whose arrival lets an overdue timer fire, and a chain silent for
+``STALLED_AFTER`` seconds is replaced by a new one.
 """
 
 from __future__ import annotations
@@ -27,7 +34,13 @@ from typing import Any
 
 from thespian.actors import ActorTypeDispatcher, WakeupMessage
 
-from thespsys.actors.messages import Directory, Prompt, StopRequest, WatchRequest
+from thespsys.actors.messages import (
+    Directory,
+    Prompt,
+    StopRequest,
+    WatcherCheck,
+    WatchRequest,
+)
 from thespsys.actors.prompts import PromptRoutes
 from thespsys.actors.stopping import StoppingMixin
 from thespsys.core.processes import die_with_parent
@@ -52,6 +65,8 @@ AFTER_SENDING = timedelta(seconds=0.002)
 PROMPT_INTERVAL = 0.01
 SENDING_SPELL = 0.002
 SENDING_FOR = 0.1  # seconds after the last prompt sent
+# No handler of the chain for this long (they run every few ms): it stalled.
+STALLED_AFTER = 0.5
 
 
 class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
@@ -65,6 +80,8 @@ class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.held: dict[Any, tuple[Any, Prompt]] = {}  # str(address) -> latest
         self.last_sent: dict[Any, float] = {}  # str(address) -> when
         self.sent_at = float("-inf")  # the last prompt to any master
+        self.chain = 0  # the timer chain in force; older ones end
+        self.woken_at = float("inf")  # the chain's last handler
 
     def receiveMsg_WatchRequest(self, request: WatchRequest, sender: Any) -> None:
         env = dict(request.env)
@@ -78,15 +95,32 @@ class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.watch = ChangeWatch(leaders, with_slices=len(request.pipeline_ids) > 1)
         self.interval = request.interval
         if not self.watch.is_empty:
-            self.wakeupAfter(PAUSE)
+            self._start_chain()
+
+    def _start_chain(self) -> None:
+        self.chain += 1
+        self.woken_at = time.monotonic()
+        self.wakeupAfter(PAUSE, payload=self.chain)
+
+    def receiveMsg_WatcherCheck(self, _: WatcherCheck, sender: Any) -> None:
+        if self.stopping or self.watch is None or self.watch.is_empty:
+            return
+        silent = time.monotonic() - self.woken_at
+        if silent > STALLED_AFTER:
+            log.warning(
+                "change watcher: its timer did not fire for %.1f s; restarted it",
+                silent,
+            )
+            self._start_chain()
 
     def receiveMsg_Directory(self, directory: Directory, sender: Any) -> None:
         if self.routes is None or directory.version > self.routes.version:
             self.routes = PromptRoutes(directory)
 
-    def receiveMsg_WakeupMessage(self, _: WakeupMessage, sender: Any) -> None:
-        if self.stopping or self.watch is None:
+    def receiveMsg_WakeupMessage(self, message: WakeupMessage, sender: Any) -> None:
+        if self.stopping or self.watch is None or message.payload != self.chain:
             return
+        self.woken_at = time.monotonic()
         sent = False
         try:
             sending = self.held or time.monotonic() - self.sent_at < SENDING_FOR
@@ -108,7 +142,7 @@ class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             # their acknowledgements come in: the next message to a master
             # waits for them) and a Directory or a stop gets in. Not at
             # once: an expired timer would come first.
-            self.wakeupAfter(AFTER_SENDING if sent else PAUSE)
+            self.wakeupAfter(AFTER_SENDING if sent else PAUSE, payload=self.chain)
 
     def _send_due(self, now: float) -> bool:
         """The held prompts of masters not prompted within PROMPT_INTERVAL."""
