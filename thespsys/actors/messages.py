@@ -106,7 +106,7 @@ class DirectoryRequest:
 
 @dataclass(frozen=True, slots=True)
 class WatcherCheck:
-    """Is the watcher's timer still firing? Sent every ``WATCHER_CHECK``."""
+    """Is the watcher's timer chain still firing? Sent every half second."""
 
 
 @dataclass(frozen=True, slots=True)

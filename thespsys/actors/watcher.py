@@ -65,7 +65,8 @@ AFTER_SENDING = timedelta(seconds=0.002)
 PROMPT_INTERVAL = 0.01
 SENDING_SPELL = 0.002
 SENDING_FOR = 0.1  # seconds after the last prompt sent
-# No handler of the chain for this long (they run every few ms): it stalled.
+# The chain's next timer is due within milliseconds of being set: one that has
+# not fired this long after it stalled.
 STALLED_AFTER = 0.5
 
 
@@ -81,7 +82,7 @@ class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
         self.last_sent: dict[Any, float] = {}  # str(address) -> when
         self.sent_at = float("-inf")  # the last prompt to any master
         self.chain = 0  # the timer chain in force; older ones end
-        self.woken_at = float("inf")  # the chain's last handler
+        self.timer_set_at = float("inf")  # when the chain last set its next timer
 
     def receiveMsg_WatchRequest(self, request: WatchRequest, sender: Any) -> None:
         env = dict(request.env)
@@ -99,13 +100,13 @@ class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
 
     def _start_chain(self) -> None:
         self.chain += 1
-        self.woken_at = time.monotonic()
+        self.timer_set_at = time.monotonic()
         self.wakeupAfter(PAUSE, payload=self.chain)
 
     def receiveMsg_WatcherCheck(self, _: WatcherCheck, sender: Any) -> None:
         if self.stopping or self.watch is None or self.watch.is_empty:
             return
-        silent = time.monotonic() - self.woken_at
+        silent = time.monotonic() - self.timer_set_at
         if silent > STALLED_AFTER:
             log.warning(
                 "change watcher: its timer did not fire for %.1f s; restarted it",
@@ -120,7 +121,6 @@ class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
     def receiveMsg_WakeupMessage(self, message: WakeupMessage, sender: Any) -> None:
         if self.stopping or self.watch is None or message.payload != self.chain:
             return
-        self.woken_at = time.monotonic()
         sent = False
         try:
             sending = self.held or time.monotonic() - self.sent_at < SENDING_FOR
@@ -142,6 +142,7 @@ class ChangeWatcher(StoppingMixin, ActorTypeDispatcher):  # type: ignore[misc]
             # their acknowledgements come in: the next message to a master
             # waits for them) and a Directory or a stop gets in. Not at
             # once: an expired timer would come first.
+            self.timer_set_at = time.monotonic()  # not before: a handler may block
             self.wakeupAfter(AFTER_SENDING if sent else PAUSE, payload=self.chain)
 
     def _send_due(self, now: float) -> bool:
