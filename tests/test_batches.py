@@ -122,6 +122,15 @@ def test_a_policy_error_fails_that_notification_once(
     assert processor.app.count("Note.Written") == 7
 
 
+def first_time(env: Any, fault: str) -> bool:
+    """True once per test: a marker file in ``FAULTS_DIR`` remembers it."""
+    marker = Path(env["FAULTS_DIR"]) / fault
+    if marker.exists():
+        return False
+    marker.touch()
+    return True
+
+
 class Meddling(Tallies):
     """Tallies; on a note "meddle", the first time, another writer counts one
     more in the same tally meanwhile, so the batch's commit conflicts."""
@@ -140,9 +149,9 @@ class Meddling(Tallies):
         processing_event: ProcessingEvent[Any],
     ) -> None:
         super().policy(domain_event, processing_event)
-        marker = Path(self.env["FAULTS_DIR"]) / "meddled"
-        if getattr(domain_event, "text", "") == "meddle" and not marker.exists():
-            marker.touch()
+        if getattr(domain_event, "text", "") == "meddle" and first_time(
+            self.env, "meddled"
+        ):
             with type(self)(env=dict(self.env)) as other:
                 other.count_one("Note.Written")
 
@@ -211,9 +220,9 @@ class Racing(Tallies):
         processing_event: ProcessingEvent[Any],
     ) -> None:
         super().policy(domain_event, processing_event)
-        marker = Path(self.env["FAULTS_DIR"]) / "raced"
-        if getattr(domain_event, "text", "") == "race" and not marker.exists():
-            marker.touch()
+        if getattr(domain_event, "text", "") == "race" and first_time(
+            self.env, "raced"
+        ):
             duplicate = PartitionProcessor(
                 System(pipes=[[Notes, Racing]]),
                 "Racing",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +11,7 @@ import pytest
 
 from examples.world_counters import system
 from tests.support.actors import assert_actor_system_gone, running
+from tests.support.scripts import run_script
 from thespsys import ActorSystemError, ConfigurationError, ThespianRunner
 from thespsys.actors.thespian_adapter import ActorSystemHandle
 from thespsys.core.processes import KINDS, actor_processes, processes_in_group, wait_for
@@ -40,18 +39,9 @@ SCRIPT = textwrap.dedent(
 def test_script_without_stop_leaves_nothing_running(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    # A file, not a pipe: leftover actors would hold a pipe open and hang run().
-    output = tmp_path / "output.txt"
-    with output.open("w") as stdout:
-        result = subprocess.run(
-            [sys.executable, "-c", SCRIPT, sqlite_url],
-            cwd=Path(__file__).parents[2],
-            stdout=stdout,
-            stderr=subprocess.STDOUT,
-            timeout=120,
-        )
-    assert result.returncode == 0, output.read_text()
-    pgid, port = (int(word) for word in output.read_text().split()[-2:])
+    code, printed = run_script(SCRIPT, sqlite_url, output=tmp_path / "output.txt")
+    assert code == 0, printed
+    pgid, port = (int(word) for word in printed.split()[-2:])
     wait_for(lambda: not processes_in_group(pgid), timeout=10)
     assert_actor_system_gone(pgid, port)
 

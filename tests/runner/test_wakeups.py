@@ -19,6 +19,7 @@ import sqlalchemy
 
 from examples.orders import Orders, Payments, system
 from tests.support.actors import running
+from tests.support.scripts import ROOT, run_script
 from thespsys.actors.watcher import ChangeWatcher
 from thespsys.core.processes import actor_processes, wait_for
 from thespsys.core.settings import RunnerSettings
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.actors
 
 POLL = 30.0
 SETTINGS = RunnerSettings(poll_interval=POLL)
-ROOT = Path(__file__).parents[2]
 
 CREATE_ORDERS = textwrap.dedent(
     """
@@ -156,18 +156,9 @@ def broken_listener(url: str) -> None:
 def test_a_broken_listening_connection_is_reported_and_replaced(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    # A file, not a pipe: leftover actors would hold a pipe open.
     output = tmp_path / "output.txt"
-    with output.open("w") as stdout:
-        result = subprocess.run(
-            [sys.executable, "-c", BROKEN_LISTENER, postgres_url],
-            cwd=ROOT,
-            stdout=stdout,
-            stderr=subprocess.STDOUT,
-            timeout=120,
-        )
-    logged = output.read_text()
-    assert result.returncode == 0, logged
+    code, logged = run_script(BROKEN_LISTENER, postgres_url, output=output)
+    assert code == 0, logged
     assert "ok" in logged.split()
     # The actors' log reaches the starter's stderr at the latest as they stop.
     assert wait_for(lambda: "is back" in output.read_text(), timeout=5)

@@ -4,8 +4,6 @@ log has one warning per attempt, the traceback with the first only."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -16,12 +14,11 @@ from rich.console import Console
 from tests.runner.apps import Notes
 from tests.supervision.apps import Faulty
 from tests.support.actors import running, wait_for_status
+from tests.support.scripts import run_script
 from thespsys.cli.render import status_rows, status_table
 from thespsys.core.settings import RunnerSettings
 
 pytestmark = pytest.mark.actors
-
-ROOT = Path(__file__).parents[2]
 
 
 def rendered(table: object) -> str:
@@ -71,18 +68,9 @@ SCRIPT = textwrap.dedent(
 def test_one_warning_per_attempt_with_the_backoff(
     faults_env: dict[str, str], tmp_path: Path
 ) -> None:
-    log = tmp_path / "stderr.txt"
     arguments = [f"{key}={value}" for key, value in faults_env.items()]
-    with log.open("w") as stderr:
-        result = subprocess.run(
-            [sys.executable, "-c", SCRIPT, *arguments],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            timeout=120,
-        )
-    text = log.read_text()
-    assert result.returncode == 0, text
+    code, text = run_script(SCRIPT, *arguments, output=tmp_path / "output.txt")
+    assert code == 0, text
     warnings = [line for line in text.splitlines() if "Faulty (pipeline 0)" in line]
     assert len(warnings) == 4, text
     assert "failed, retrying in 0.05 s (attempt 1)" in warnings[0]
