@@ -123,7 +123,6 @@ class ThespianRunner(Runner[Any]):
             raise ConfigurationError("admin_port", "joining needs the admin port")
         system_topic_check(self.system)
         refuse_unused_hooks(self.system)
-        self.apps: dict[str, Application[Any]] = {}
         self._partitionings: dict[tuple[str, str], Partitioning | None] = {}
         self.pgid: int | None = None
         # The actor processes the last stop() had to kill: they outlived the
@@ -136,7 +135,9 @@ class ThespianRunner(Runner[Any]):
         # Thespian's external endpoint is not thread-safe; the prompt thread
         # has one of its own, every other ask goes through this lock.
         self._ask_lock = threading.Lock()
-        self.apps = construct_applications(self.system, self.env)
+        self.apps: dict[str, Application[Any]] = construct_applications(
+            self.system, self.env
+        )
 
     @property
     def admin_port(self) -> int | None:
